@@ -1,0 +1,86 @@
+# mod_tlsinterop: build, test, install and demo.
+#
+#   make            build the module and the test clients
+#   make test       install missing Debian packages, build, run every test
+#   make install    install the module with apxs -i
+#   make demo       start a private httpd on 127.0.0.1 that shows the module
+#   make demo-stop  stop it
+#   make clean      remove build output
+
+APXS      ?= apxs
+PYTHON    ?= /usr/bin/python3
+CC        ?= gcc
+DEMO_PORT ?= 8443
+
+comma     := ,
+WARN      = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+SSL_LIBS  = -lssl -lcrypto
+APR_CFLAGS = $(shell pkg-config --cflags apr-1 2>/dev/null)
+APR_LIBS   = $(shell pkg-config --libs apr-1 2>/dev/null)
+
+MOD_DIR   = mod_tlsinterop
+MOD_SRC   = $(wildcard $(MOD_DIR)/*.c)
+MOD_HDR   = $(wildcard $(MOD_DIR)/*.h)
+MOD_SO    = $(MOD_DIR)/.libs/mod_tlsinterop.so
+
+# The pure core: needs only OpenSSL and APR, so unit tests link it directly.
+CORE_SRC  = $(addprefix $(MOD_DIR)/,tlsi_args.c tlsi_calist.c tlsi_careq.c \
+              tlsi_names.c tlsi_probe.c)
+
+UNIT_TESTS = $(patsubst tests/unit/%.c,tests/unit/bin/%,$(wildcard tests/unit/test_*.c))
+CLIENTS    = $(patsubst %.c,%,$(wildcard tests/clients/*.c))
+
+.PHONY: all module clients unit-tests test unit integration deps install \
+        demo demo-stop clean
+
+all: module clients
+
+module: $(MOD_SO)
+
+$(MOD_SO): $(MOD_SRC) $(MOD_HDR)
+	$(APXS) -c $(addprefix -Wc$(comma),$(WARN)) -o $(MOD_DIR)/mod_tlsinterop.la \
+	    $(MOD_SRC) $(SSL_LIBS) >$(MOD_DIR)/build.log 2>&1 \
+	    || { cat $(MOD_DIR)/build.log; exit 1; }
+	@grep -E 'warning|error' $(MOD_DIR)/build.log | grep -v Werror= || true
+
+clients: $(CLIENTS)
+
+tests/clients/%: tests/clients/%.c
+	$(CC) $(WARN) -O2 -g -o $@ $< $(SSL_LIBS)
+
+unit-tests: $(UNIT_TESTS)
+
+tests/unit/bin/%: tests/unit/%.c $(CORE_SRC) $(MOD_HDR) tests/unit/*.h
+	@mkdir -p tests/unit/bin
+	$(CC) $(WARN) -O1 -g -I$(MOD_DIR) $(APR_CFLAGS) -o $@ $< $(CORE_SRC) \
+	    $(SSL_LIBS) $(APR_LIBS)
+
+# make test: everything, from a fresh Debian 12 as root.
+test: deps
+	$(MAKE) all unit-tests
+	$(MAKE) unit
+	$(MAKE) integration
+
+unit: unit-tests
+	@set -e; for t in $(UNIT_TESTS); do $$t; done
+
+integration: all
+	cd tests && $(PYTHON) -m pytest -p no:cacheprovider integration $(PYTEST_ARGS)
+
+deps:
+	@tests/install-deps.sh
+
+install: module
+	$(APXS) -i -n tlsinterop $(MOD_DIR)/mod_tlsinterop.la
+
+demo: deps
+	$(MAKE) all
+	@$(PYTHON) tests/demo.py start --port $(DEMO_PORT)
+
+demo-stop:
+	@$(PYTHON) tests/demo.py stop
+
+clean:
+	rm -rf $(MOD_DIR)/.libs $(MOD_DIR)/*.la $(MOD_DIR)/*.lo $(MOD_DIR)/*.slo \
+	       $(MOD_DIR)/*.o $(MOD_DIR)/build.log tests/unit/bin $(CLIENTS)
+	find tests -name __pycache__ -type d -prune -exec rm -rf {} +

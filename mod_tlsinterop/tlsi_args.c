@@ -1,0 +1,67 @@
+/* Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+#include <apr_lib.h>
+#include <apr_strings.h>
+
+#include "tlsi_args.h"
+
+/*
+ * A plain decimal number from min to max: digits only, so "0x100", "1e4",
+ * "+512" and " 512" are refused rather than guessed at.
+ */
+static int parse_decimal(const char *arg, apr_int64_t min, apr_int64_t max,
+                         apr_int64_t *value)
+{
+    apr_int64_t v = 0;
+    const char *c;
+
+    if (*arg == '\0') {
+        return 0;
+    }
+    for (c = arg; *c; c++) {
+        if (!apr_isdigit(*c)) {
+            return 0;
+        }
+        v = v * 10 + (*c - '0');
+        if (v > max) {
+            return 0;
+        }
+    }
+    if (v < min) {
+        return 0;
+    }
+    *value = v;
+    return 1;
+}
+
+const char *tlsi_parse_ca_limit(const char *arg, tlsi_calimit_mode_e *mode,
+                                apr_size_t *bytes)
+{
+    apr_int64_t value;
+
+    if (!strcasecmp(arg, "auto")) {
+        *mode = TLSI_CALIMIT_BYTES;
+        *bytes = TLSI_CALIMIT_AUTO;
+    }
+    else if (!strcasecmp(arg, "none")) {
+        *mode = TLSI_CALIMIT_NONE;
+    }
+    else if (!strcasecmp(arg, "off")) {
+        *mode = TLSI_CALIMIT_OFF;
+    }
+    else if (parse_decimal(arg, TLSI_CALIMIT_MIN, TLSI_CALIMIT_AUTO, &value)) {
+        *mode = TLSI_CALIMIT_BYTES;
+        *bytes = (apr_size_t)value;
+    }
+    else {
+        return "use auto, none, off, or a whole number of bytes from "
+               APR_STRINGIFY(TLSI_CALIMIT_MIN) " to "
+               APR_STRINGIFY(TLSI_CALIMIT_AUTO);
+    }
+    return NULL;
+}

@@ -1,0 +1,43 @@
+/* Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/*
+ * tlsi_config: mod_tlsinterop's directives and per-server configuration.
+ * A <VirtualHost> inherits every setting it does not make from the main
+ * server.
+ */
+#ifndef TLSI_CONFIG_H
+#define TLSI_CONFIG_H
+
+#include "httpd.h"
+#include "http_config.h"
+
+#include "tlsi_args.h"
+
+typedef struct tlsi_srv_conf {
+    tlsi_calimit_mode_e ca_limit_mode;
+    apr_size_t ca_limit_bytes;
+    const char *ca_limit_arg;          /* as written, for logs */
+    const char *ca_prefer_path;        /* resolved TLSInteropCAListPrefer file */
+    apr_array_header_t *ca_prefer;     /* its subjects, X509_NAME * */
+} tlsi_srv_conf_t;
+
+extern module AP_MODULE_DECLARE_DATA tlsinterop_module;
+
+extern const command_rec tlsi_cmds[];
+
+void *tlsi_create_srv_conf(apr_pool_t *p, server_rec *s);
+void *tlsi_merge_srv_conf(apr_pool_t *p, void *basev, void *addv);
+
+/* The effective configuration of s, defaults applied. */
+const tlsi_srv_conf_t *tlsi_srv_conf(const server_rec *s);
+
+/* The CA list budget in bytes for s; meaningful with TLSI_CALIMIT_BYTES. */
+tlsi_calimit_mode_e tlsi_ca_limit(const tlsi_srv_conf_t *conf,
+                                  apr_size_t *budget);
+
+#endif /* TLSI_CONFIG_H */

@@ -1,0 +1,21 @@
+/* Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/*
+ * tlsi_log: how mod_tlsinterop names things in its log lines.  Every line
+ * carries httpd's [tlsinterop:<level>] tag; messages about a vhost start
+ * with its id.
+ */
+#ifndef TLSI_LOG_H
+#define TLSI_LOG_H
+
+#include "httpd.h"
+
+/* "host:port", plus " (file:line)" for a <VirtualHost>. */
+const char *tlsi_vhost_id(apr_pool_t *p, const server_rec *s);
+
+#endif /* TLSI_LOG_H */

@@ -1,0 +1,33 @@
+/* Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/*
+ * tlsi_names: X.509 names read from PEM files and printed for logs.
+ *
+ * Pure core: needs OpenSSL and APR only.
+ */
+#ifndef TLSI_NAMES_H
+#define TLSI_NAMES_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <openssl/x509.h>
+
+/*
+ * Read the subject of every certificate in the PEM file at path, in file
+ * order, into *subjects (an array of X509_NAME *, freed with p).  Returns
+ * NULL on success, else a message saying what is wrong with the file: it
+ * is missing, unreadable, not a regular file, holds no certificate, or
+ * holds a malformed one.
+ */
+const char *tlsi_pem_subjects(apr_pool_t *p, const char *path,
+                              apr_array_header_t **subjects);
+
+/* A name as RFC 2253 text, for log lines. */
+const char *tlsi_name_text(apr_pool_t *p, const X509_NAME *name);
+
+#endif /* TLSI_NAMES_H */

@@ -1,0 +1,1 @@
+"""Test harness for mod_tlsinterop: PKI, a private httpd, and TLS clients."""

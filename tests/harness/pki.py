@@ -1,0 +1,116 @@
+"""Certificates and CA bundles made at run time with the openssl command.
+
+Filler CAs, which only lend their names to a bundle, share one key so a
+bundle of hundreds is quick to make.  CAs that issue test certificates get
+keys of their own.
+"""
+
+import os
+import secrets
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+
+from . import der, names
+
+OPENSSL = "openssl"
+
+
+def run(*args, stdin=None):
+    res = subprocess.run([OPENSSL, *args], input=stdin, capture_output=True)
+    if res.returncode != 0:
+        raise RuntimeError("openssl %s failed: %s"
+                           % (" ".join(args), res.stderr.decode(errors="replace")))
+    return res.stdout
+
+
+class Cert:
+    def __init__(self, path, key, subject):
+        self.path = path
+        self.key = key
+        self.subject = subject          # list of (attribute, value)
+
+    @property
+    def pem(self):
+        with open(self.path, "rb") as f:
+            return f.read()
+
+    @property
+    def name_wire_len(self):
+        return der.name_wire_len(der.pem_certs(self.pem)[0])
+
+    @property
+    def rfc2253(self):
+        return names.rfc2253(self.subject)
+
+
+class Pki:
+    def __init__(self, directory):
+        self.dir = directory
+        os.makedirs(directory, exist_ok=True)
+        self._filler_key = None
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def key(self, name, kind="ec"):
+        path = self.path(name + ".key")
+        if kind == "rsa":
+            run("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
+                "-out", path)
+        else:
+            run("genpkey", "-algorithm", "EC", "-pkeyopt",
+                "ec_paramgen_curve:P-256", "-out", path)
+        return path
+
+    def ca(self, name, subject, key=None, issuer=None):
+        """A CA certificate; self-signed unless issuer is given."""
+        key = key or self.key(name)
+        path = self.path(name + ".pem")
+        args = ["req", "-x509", "-new", "-key", key,
+                "-subj", names.openssl_subject(subject), "-days", "3650",
+                "-sha256", "-set_serial", str(secrets.randbits(63)),
+                "-addext", "basicConstraints=critical,CA:TRUE",
+                "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+                "-out", path]
+        if issuer is not None:
+            args += ["-CA", issuer.path, "-CAkey", issuer.key]
+        run(*args)
+        return Cert(path, key, subject)
+
+    def leaf(self, name, subject, issuer, dns=(), client=False, days=30):
+        """A server (dns names) or client certificate signed by issuer."""
+        key = self.key(name)
+        path = self.path(name + ".pem")
+        usage = "clientAuth" if client else "serverAuth"
+        args = ["req", "-x509", "-new", "-key", key,
+                "-subj", names.openssl_subject(subject), "-days", str(days),
+                "-sha256", "-set_serial", str(secrets.randbits(63)),
+                "-CA", issuer.path, "-CAkey", issuer.key,
+                "-addext", "basicConstraints=critical,CA:FALSE",
+                "-addext", "extendedKeyUsage=" + usage,
+                "-out", path]
+        if dns:
+            args += ["-addext", "subjectAltName=" +
+                     ",".join("DNS:" + d for d in dns)]
+        run(*args)
+        return Cert(path, key, subject)
+
+    def filler_cas(self, prefix, subjects):
+        """Self-signed CAs for the given subjects, sharing one key."""
+        if self._filler_key is None:
+            self._filler_key = self.key("filler")
+
+        def make(item):
+            index, subject = item
+            return self.ca("%s-%04d" % (prefix, index), subject,
+                           key=self._filler_key)
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+            return list(pool.map(make, enumerate(subjects)))
+
+    def bundle(self, name, certs):
+        """A PEM file holding certs in order."""
+        path = self.path(name)
+        with open(path, "wb") as out:
+            for cert in certs:
+                out.write(cert.pem)
+        return path

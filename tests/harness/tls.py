@@ -1,0 +1,84 @@
+"""Real TLS clients: openssl s_client, curl, and our own C clients."""
+
+import os
+import re
+import subprocess
+
+from .httpd import REPO
+
+CLIENTS = os.path.join(REPO, "tests", "clients")
+CERTREQ = re.compile(r"^<<< (TLS 1\.[0-3]), Handshake \[length ([0-9a-f]+)\], "
+                     r"CertificateRequest", re.M)
+VERSION_FLAGS = {"1.2": "-tls1_2", "1.3": "-tls1_3"}
+
+
+class CertReq:
+    """What a CertificateRequest held, as s_client saw it."""
+
+    def __init__(self, size, names):
+        self.size = size            # whole message, header included
+        self.names = names          # RFC 2253 text, in order
+
+    def __repr__(self):
+        return "CertReq(size=%d, names=%d)" % (self.size, len(self.names))
+
+
+def s_client(port, version=None, servername=None, args=(), stdin=b"",
+             timeout=20):
+    cmd = ["openssl", "s_client", "-connect", "127.0.0.1:%d" % port,
+           "-nameopt", "RFC2253"]
+    if version:
+        cmd.append(VERSION_FLAGS[version])
+    if servername:
+        cmd += ["-servername", servername]
+    cmd += list(args)
+    res = subprocess.run(cmd, input=stdin, capture_output=True, timeout=timeout)
+    return res.returncode, res.stdout.decode(errors="replace"), \
+        res.stderr.decode(errors="replace")
+
+
+def ca_names(output):
+    """The names under "Acceptable client certificate CA names"."""
+    lines = output.splitlines()
+    try:
+        start = lines.index("Acceptable client certificate CA names") + 1
+    except ValueError:
+        return []
+    names = []
+    for line in lines[start:]:
+        if line.startswith(("Requested Signature", "Client Certificate Types",
+                            "Shared Requested", "---")):
+            break
+        names.append(line)
+    return names
+
+
+def certreq(port, version, servername=None, args=()):
+    """Connect, and report the CertificateRequest the server sent."""
+    _, out, err = s_client(port, version, servername, ["-msg", *args])
+    found = CERTREQ.findall(out)
+    if not found:
+        raise AssertionError("no CertificateRequest seen:\n%s\n%s"
+                             % (out[-3000:], err[-2000:]))
+    seen_version, size = found[0]
+    assert seen_version == "TLS " + version, seen_version
+    return CertReq(int(size, 16), ca_names(out))
+
+
+def splitcheck(port, version=None, servername=None, args=()):
+    """Our client that refuses split handshake messages: (status, output)."""
+    cmd = [os.path.join(CLIENTS, "splitcheck")]
+    if version:
+        cmd.append(VERSION_FLAGS[version])
+    if servername:
+        cmd += ["-servername", servername]
+    cmd += list(args) + ["127.0.0.1", str(port)]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=20)
+    return res.returncode, res.stdout + res.stderr
+
+
+def curl(url, *args, timeout=20):
+    """curl -sS; returns (status, stdout, stderr)."""
+    res = subprocess.run(["curl", "-sS", "--max-time", str(timeout), *args, url],
+                         capture_output=True, text=True, timeout=timeout + 5)
+    return res.returncode, res.stdout, res.stderr

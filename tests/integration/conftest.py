@@ -1,0 +1,108 @@
+"""Fixtures: a PKI made once per run, and private httpds that always stop."""
+
+import os
+import random
+import shutil
+import sys
+import tempfile
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from harness import httpd as httpd_mod  # noqa: E402
+from harness import names, pki as pki_mod  # noqa: E402
+from harness.tls import CLIENTS  # noqa: E402
+
+
+def pytest_sessionstart(session):
+    missing = [p for p in (httpd_mod.MODULE_SO, os.path.join(CLIENTS, "splitcheck"))
+               if not os.path.exists(p)]
+    if missing:
+        pytest.exit("not built: %s (run make)" % ", ".join(missing), returncode=2)
+
+
+@pytest.fixture(scope="session")
+def tmp_root():
+    root = tempfile.mkdtemp(prefix="tlsi-test-")
+    os.chmod(root, 0o755)
+    yield root
+    if not os.environ.get("TLSI_KEEP"):
+        shutil.rmtree(root, ignore_errors=True)
+
+
+class TestPki:
+    """Everything the integration tests trust, present or refuse."""
+
+    def __init__(self, directory):
+        p = self.pki = pki_mod.Pki(directory)
+        self.server_ca = p.ca("server-ca", [("O", "tlsinterop tests"),
+                                            ("CN", "Test Server CA")])
+        self.server = p.leaf("server", [("CN", "localhost")], self.server_ca,
+                             dns=["localhost", "a.test", "b.test"])
+        # mod_ssl sorts its list, shortest canonical name first, so the CA
+        # with the longest name is the one trimming drops.
+        subjects = sorted(names.subjects(262),
+                          key=lambda s: len(names.openssl_subject(s)))
+        self.fillers = p.filler_cas("filler", subjects[1:-1])
+        # CAs that issue client certificates have keys of their own.
+        self.ca_first = p.ca("ca-first", subjects[0])
+        self.ca_last = p.ca("ca-last", subjects[-1])
+        self.ca_untrusted = p.ca("ca-untrusted", [
+            ("C", "US"), ("O", "Untrusted Example Authority"),
+            ("CN", "Untrusted Example Root")])
+        self.client_first = p.leaf("client-first", [("CN", "first client")],
+                                   self.ca_first, client=True)
+        self.client_last = p.leaf("client-last", [("CN", "last client")],
+                                  self.ca_last, client=True)
+        self.client_untrusted = p.leaf("client-untrusted",
+                                       [("CN", "untrusted client")],
+                                       self.ca_untrusted, client=True)
+        # 200 CAs: the one with the shortest name issues a client
+        # certificate, so does the one with the longest, which trimming drops.
+        mixed = list(self.fillers)
+        random.Random(7).shuffle(mixed)
+        self.list200 = [self.ca_first] + mixed[:198] + [self.ca_last]
+        rest = mixed[198:]
+        self.bundle200 = p.bundle("bundle200.pem", self.list200)
+        self.list60 = rest[:60]
+        self.bundle60 = p.bundle("bundle60.pem", self.list60)
+        self.list_alt = mixed[100:250]
+        self.bundle_alt = p.bundle("bundle-alt.pem", self.list_alt)
+
+    def path(self, name):
+        return self.pki.path(name)
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_root):
+    return TestPki(os.path.join(tmp_root, "pki"))
+
+
+def _factory(tmp_root):
+    servers = []
+
+    def make(**kwargs):
+        workdir = tempfile.mkdtemp(prefix="httpd-", dir=tmp_root)
+        server = httpd_mod.Httpd(workdir, **kwargs)
+        servers.append(server)
+        return server
+    return make, servers
+
+
+@pytest.fixture
+def make_httpd(tmp_root):
+    """Make private httpds for one test; all are stopped after it."""
+    make, servers = _factory(tmp_root)
+    yield make
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def make_module_httpd(tmp_root):
+    """Likewise, shared by a test module."""
+    make, servers = _factory(tmp_root)
+    yield make
+    for server in servers:
+        server.stop()

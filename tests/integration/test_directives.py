@@ -1,0 +1,114 @@
+"""Every bad directive argument fails apache2 -t, naming the directive, the
+file and line, and what is accepted."""
+
+import os
+import re
+
+import pytest
+
+from harness import vhosts
+from harness.httpd import free_port
+
+LIMIT_ACCEPTS = "use auto, none, off, or a whole number of bytes from 256 to 16384"
+PREFER_HINT = "it must hold the PEM certificates"
+
+
+@pytest.fixture(scope="module")
+def files(tmp_root):
+    d = os.path.join(tmp_root, "bad-files")
+    os.makedirs(d, exist_ok=True)
+
+    def write(name, text):
+        path = os.path.join(d, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+    return {
+        "dir": d,
+        "empty": write("empty.pem", ""),
+        "text": write("text.pem", "not a certificate\n"),
+        "garbage": write("garbage.pem", "-----BEGIN CERTIFICATE-----\n"
+                         "bm90IGEgY2VydA==!!\n-----END CERTIFICATE-----\n"),
+        "key": write("key.pem", "-----BEGIN PRIVATE KEY-----\nAAAA\n"
+                     "-----END PRIVATE KEY-----\n"),
+    }
+
+
+BAD_LIMITS = ["abc", "255", "16385", "-1", "0", "4k", "0x1000", "1e4", "yes"]
+
+
+def check_fails(server, body, directive, *expected):
+    status, out = server.configtest(body)
+    assert status != 0, out
+    assert directive in out, out
+    # httpd names the file and line of the offending directive.
+    line = next(i for i, text in enumerate(open(server.conf_path), 1)
+                if directive in text and not text.lstrip().startswith("#"))
+    assert re.search(r"line %d of %s" % (line, re.escape(server.conf_path)), out), out
+    for text in expected:
+        assert text in out, out
+
+
+@pytest.mark.parametrize("value", BAD_LIMITS)
+def test_bad_ca_limit_value(make_httpd, value):
+    server = make_httpd()
+    check_fails(server, "TLSInteropCAListLimit %s\n" % value,
+                "TLSInteropCAListLimit", "'%s' is not valid" % value, LIMIT_ACCEPTS)
+
+
+@pytest.mark.parametrize("args", ["", "auto 4096"])
+def test_ca_limit_takes_one_argument(make_httpd, args):
+    server = make_httpd()
+    check_fails(server, "TLSInteropCAListLimit %s\n" % args,
+                "TLSInteropCAListLimit", "takes one argument",
+                "auto|<bytes>|none|off")
+
+
+def test_ca_limit_in_a_vhost_is_checked_too(make_httpd, pki):
+    server = make_httpd()
+    port = free_port()
+    body = vhosts.listen(port) + vhosts.ssl_vhost(
+        port, pki.server, pki.bundle200, extra="TLSInteropCAListLimit 99999")
+    check_fails(server, body, "TLSInteropCAListLimit", LIMIT_ACCEPTS)
+
+
+@pytest.mark.parametrize("kind,why", [
+    ("missing", "cannot read"),
+    ("dir", "is not a regular file"),
+    ("empty", "holds no PEM certificate"),
+    ("text", "holds no PEM certificate"),
+    ("key", "holds no PEM certificate"),
+    ("garbage", "holds a malformed PEM certificate"),
+])
+def test_bad_prefer_file(make_httpd, files, kind, why):
+    path = files.get(kind, os.path.join(files["dir"], "missing.pem"))
+    server = make_httpd()
+    check_fails(server, "TLSInteropCAListPrefer %s\n" % path,
+                "TLSInteropCAListPrefer", why, "'%s'" % path, PREFER_HINT)
+
+
+def test_prefer_takes_a_file(make_httpd):
+    server = make_httpd()
+    check_fails(server, "TLSInteropCAListPrefer\n", "TLSInteropCAListPrefer",
+                "takes one argument")
+
+
+@pytest.mark.parametrize("directive", ["TLSInteropCAListLimit auto",
+                                       "TLSInteropCAListPrefer /dev/null"])
+def test_not_allowed_in_directory_context(make_httpd, directive):
+    server = make_httpd()
+    body = '<Directory "/">\n    %s\n</Directory>\n' % directive
+    check_fails(server, body, directive.split()[0],
+                "not allowed in <Directory> context")
+
+
+def test_good_values_pass(make_httpd, pki):
+    server = make_httpd()
+    port = free_port()
+    body = "TLSInteropCAListLimit 12288\n" + vhosts.listen(port)
+    body += vhosts.ssl_vhost(port, pki.server, pki.bundle200, extra="""
+        TLSInteropCAListLimit none
+        TLSInteropCAListPrefer %s""" % pki.bundle60)
+    status, out = server.configtest(body)
+    assert status == 0, out
+    assert "Syntax OK" in out

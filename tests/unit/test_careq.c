@@ -1,0 +1,169 @@
+/* Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/* The CertificateRequest size model against what OpenSSL really sends. */
+
+#include <string.h>
+
+#include <apr_strings.h>
+#include <openssl/evp.h>
+
+#include "tlsi_careq.h"
+#include "tlsi_probe.h"
+#include "tlsi_test.h"
+#include "tlsi_testnames.h"
+
+static const tlsi_probe_cfg_t default_cfg = { 2, NULL, NULL, NULL, NULL };
+
+static void size_arithmetic(apr_pool_t *p)
+{
+    tlsi_cr_shape_t shape = { 1, 3, 20, 1, 16, 0 };
+
+    (void)p;
+    /* header 4, types 1+3, sigalgs 2+40, names 2 */
+    CHECK_EQ(tlsi_cr_size_tls12(&shape, 0), 52);
+    CHECK_EQ(tlsi_cr_size_tls12(&shape, 100), 152);
+    /* header 4, context 1, exts 2, sigalgs ext 4+2+32; no CA ext when empty */
+    CHECK_EQ(tlsi_cr_size_tls13(&shape, 0), 45);
+    CHECK_EQ(tlsi_cr_size_tls13(&shape, 100), 45 + 6 + 100);
+    CHECK_EQ(tlsi_cr_size(&shape, 100), 152);
+    shape.tls12_known = 0;
+    CHECK_EQ(tlsi_cr_size_tls12(&shape, 100), 0);
+    CHECK_EQ(tlsi_cr_size(&shape, 100), 151);
+}
+
+/* The model must equal, to the byte, the message OpenSSL builds. */
+static void model_matches_openssl(apr_pool_t *p)
+{
+    static const int counts[] = { 0, 1, 2, 7, 40, 90, 200 };
+    static const int versions[] = { TLS1_2_VERSION, TLS1_3_VERSION };
+    tlsi_cr_shape_t shape;
+    const char *err;
+    apr_size_t c, v;
+
+    CHECK(tlsi_probe_shape(&default_cfg, p, &shape, &err));
+    CHECK(shape.tls12_known && shape.tls13_known);
+    for (c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
+        STACK_OF(X509_NAME) *names = test_names(counts[c], 1000 + (unsigned)c);
+        apr_size_t names_len = test_names_len(names);
+
+        for (v = 0; v < 2; v++) {
+            unsigned char *msg;
+            apr_size_t len, model;
+            tlsi_cr_info_t info;
+            int tls13 = versions[v] == TLS1_3_VERSION;
+
+            if (!tlsi_probe_certreq(&default_cfg, versions[v], names, p, &msg,
+                                    &len, &err)) {
+                CHECK(!"probe handshake failed");
+                continue;
+            }
+            model = tls13 ? tlsi_cr_size_tls13(&shape, names_len)
+                          : tlsi_cr_size_tls12(&shape, names_len);
+            CHECK_EQ(model, len);
+            CHECK(tlsi_cr_parse(msg, len, tls13, &info));
+            CHECK_EQ(info.ca_names, counts[c]);
+            CHECK_EQ(info.names_len, names_len);
+        }
+        sk_X509_NAME_pop_free(names, X509_NAME_free);
+    }
+}
+
+static void parse_rejects_malformed(apr_pool_t *p)
+{
+    STACK_OF(X509_NAME) *names = test_names(3, 7);
+    static const int versions[] = { TLS1_2_VERSION, TLS1_3_VERSION };
+    const char *err;
+    apr_size_t v;
+
+    for (v = 0; v < 2; v++) {
+        unsigned char *msg, *copy;
+        apr_size_t len, cut;
+        tlsi_cr_info_t info;
+        int tls13 = versions[v] == TLS1_3_VERSION;
+
+        if (!tlsi_probe_certreq(&default_cfg, versions[v], names, p, &msg,
+                                &len, &err)) {
+            CHECK(!"probe handshake failed");
+            continue;
+        }
+        CHECK(tlsi_cr_parse(msg, len, tls13, &info));
+        /* Every truncation is refused, reading nothing past the end. */
+        for (cut = 0; cut < len; cut++) {
+            copy = malloc(cut ? cut : 1);
+            memcpy(copy, msg, cut);
+            CHECK(!tlsi_cr_parse(copy, cut, tls13, &info));
+            free(copy);
+        }
+        /* Parsed as the other version, it does not fit. */
+        CHECK(!tlsi_cr_parse(msg, len, !tls13, &info));
+        /* Not a CertificateRequest. */
+        copy = apr_pmemdup(p, msg, len);
+        copy[0] = 11;
+        CHECK(!tlsi_cr_parse(copy, len, tls13, &info));
+    }
+    sk_X509_NAME_pop_free(names, X509_NAME_free);
+}
+
+static void probe_follows_sigalg_settings(apr_pool_t *p)
+{
+    tlsi_probe_cfg_t cfg = default_cfg;
+    tlsi_cr_shape_t level2, level0, custom;
+    const char *err;
+
+    CHECK(tlsi_probe_shape(&cfg, p, &level2, &err));
+    cfg.security_level = 0;
+    CHECK(tlsi_probe_shape(&cfg, p, &level0, &err));
+    /* Level 0 lets SHA-1 and SHA-224 signatures back in. */
+    CHECK(level0.tls12_sigalgs > level2.tls12_sigalgs);
+
+    cfg.security_level = 2;
+    cfg.client_sigalgs = "ECDSA+SHA256:RSA-PSS+SHA256";
+    CHECK(tlsi_probe_shape(&cfg, p, &custom, &err));
+    CHECK_EQ(custom.tls12_sigalgs, 2);
+    CHECK_EQ(custom.tls13_sigalgs, 2);
+    CHECK_EQ(custom.tls12_cert_types, 2);   /* rsa_sign, ecdsa_sign */
+
+    cfg.client_sigalgs = "NOT-A-SIGALG";
+    CHECK(!tlsi_probe_shape(&cfg, p, &custom, &err));
+    CHECK(err != NULL);
+}
+
+static void probe_uses_given_identity(apr_pool_t *p)
+{
+    tlsi_probe_cfg_t cfg = default_cfg;
+    EVP_PKEY *key = EVP_RSA_gen(2048);
+    X509 *cert = X509_new();
+    tlsi_cr_shape_t mine, throwaway;
+    const char *err;
+
+    X509_set_version(cert, X509_VERSION_3);
+    X509_gmtime_adj(X509_getm_notBefore(cert), 0);
+    X509_gmtime_adj(X509_getm_notAfter(cert), 60);
+    X509_set_pubkey(cert, key);
+    X509_sign(cert, key, EVP_sha256());
+    cfg.cert = cert;
+    cfg.key = key;
+    CHECK(tlsi_probe_shape(&cfg, p, &mine, &err));
+    CHECK(tlsi_probe_shape(&default_cfg, p, &throwaway, &err));
+    /* The server's own key type does not change what it asks of clients. */
+    CHECK(memcmp(&mine, &throwaway, sizeof(mine)) == 0);
+    X509_free(cert);
+    EVP_PKEY_free(key);
+}
+
+int main(void)
+{
+    apr_pool_t *pool = tlsi_test_init();
+
+    TLSI_RUN(size_arithmetic, pool);
+    TLSI_RUN(model_matches_openssl, pool);
+    TLSI_RUN(parse_rejects_malformed, pool);
+    TLSI_RUN(probe_follows_sigalg_settings, pool);
+    TLSI_RUN(probe_uses_given_identity, pool);
+    return tlsi_test_done("test_careq");
+}
