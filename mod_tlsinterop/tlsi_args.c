@@ -65,3 +65,45 @@ const char *tlsi_parse_ca_limit(const char *arg, tlsi_calimit_mode_e *mode,
     }
     return NULL;
 }
+
+const char *tlsi_parse_shutdown_option(const char *arg, tlsi_shutdown_e *mode)
+{
+    static const char prefix[] = "shutdown=";
+    const char *value;
+
+    if (strncasecmp(arg, prefix, sizeof(prefix) - 1) != 0) {
+        return "the option after the regular expression must be "
+               "shutdown=standard, shutdown=accurate or shutdown=unclean";
+    }
+    value = arg + sizeof(prefix) - 1;
+    if (!strcasecmp(value, "standard")) {
+        *mode = TLSI_SHUTDOWN_STANDARD;
+    }
+    else if (!strcasecmp(value, "accurate")) {
+        *mode = TLSI_SHUTDOWN_ACCURATE;
+    }
+    else if (!strcasecmp(value, "unclean")) {
+        *mode = TLSI_SHUTDOWN_UNCLEAN;
+    }
+    else {
+        return "use shutdown=standard, shutdown=accurate or shutdown=unclean";
+    }
+    return NULL;
+}
+
+const char *tlsi_parse_margin(const char *arg, int *off, int *seconds)
+{
+    apr_int64_t value;
+
+    if (!strcasecmp(arg, "off")) {
+        *off = 1;
+        return NULL;
+    }
+    if (!parse_decimal(arg, 0, TLSI_MARGIN_MAX, &value)) {
+        return "use off, or a whole number of seconds from 0 to "
+               APR_STRINGIFY(TLSI_MARGIN_MAX);
+    }
+    *off = 0;
+    *seconds = (int)value;
+    return NULL;
+}

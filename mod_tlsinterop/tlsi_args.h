@@ -17,6 +17,7 @@
 
 #include <apr.h>
 
+#include "tlsi_agent.h"
 #include "tlsi_careq.h"
 
 typedef enum {
@@ -33,5 +34,14 @@ typedef enum {
  * (TLSI_CALIMIT_AUTO) and for a number. */
 const char *tlsi_parse_ca_limit(const char *arg, tlsi_calimit_mode_e *mode,
                                 apr_size_t *bytes);
+
+/* TLSInteropLegacyAgent's option: shutdown=standard|accurate|unclean. */
+const char *tlsi_parse_shutdown_option(const char *arg, tlsi_shutdown_e *mode);
+
+#define TLSI_MARGIN_MAX 3600
+
+/* TLSInteropKeepAliveMargin <seconds>|off: *off is set for off, else
+ * *seconds (0 to TLSI_MARGIN_MAX). */
+const char *tlsi_parse_margin(const char *arg, int *off, int *seconds);
 
 #endif /* TLSI_ARGS_H */

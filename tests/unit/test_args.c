@@ -68,11 +68,57 @@ static void ca_limit_refuses(apr_pool_t *p)
     }
 }
 
+static void shutdown_option(apr_pool_t *p)
+{
+    static const char *const bad[] = {
+        "", "shutdown=", "shutdown=clean", "shutdown", "standard",
+        "shutdown =unclean", "shutdown=unclean ", "mode=unclean",
+    };
+    tlsi_shutdown_e mode = TLSI_SHUTDOWN_STANDARD;
+    apr_size_t i;
+
+    (void)p;
+    CHECK(tlsi_parse_shutdown_option("shutdown=unclean", &mode) == NULL);
+    CHECK_EQ(mode, TLSI_SHUTDOWN_UNCLEAN);
+    CHECK(tlsi_parse_shutdown_option("SHUTDOWN=Accurate", &mode) == NULL);
+    CHECK_EQ(mode, TLSI_SHUTDOWN_ACCURATE);
+    CHECK(tlsi_parse_shutdown_option("shutdown=standard", &mode) == NULL);
+    CHECK_EQ(mode, TLSI_SHUTDOWN_STANDARD);
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        const char *err = tlsi_parse_shutdown_option(bad[i], &mode);
+
+        CHECK(err != NULL && strstr(err, "shutdown=unclean") != NULL);
+    }
+}
+
+static void keepalive_margin(apr_pool_t *p)
+{
+    static const char *const bad[] = {
+        "", "-1", "3601", "1.5", "1s", "on", "0x1", " 1", "99999999999999999999",
+    };
+    int off = -1, seconds = -1;
+    apr_size_t i;
+
+    (void)p;
+    CHECK(tlsi_parse_margin("off", &off, &seconds) == NULL && off == 1);
+    CHECK(tlsi_parse_margin("OFF", &off, &seconds) == NULL && off == 1);
+    CHECK(tlsi_parse_margin("0", &off, &seconds) == NULL);
+    CHECK(off == 0 && seconds == 0);
+    CHECK(tlsi_parse_margin("3600", &off, &seconds) == NULL && seconds == 3600);
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        const char *err = tlsi_parse_margin(bad[i], &off, &seconds);
+
+        CHECK(err != NULL && strstr(err, "0 to 3600") != NULL);
+    }
+}
+
 int main(void)
 {
     apr_pool_t *pool = tlsi_test_init();
 
     TLSI_RUN(ca_limit_accepts, pool);
     TLSI_RUN(ca_limit_refuses, pool);
+    TLSI_RUN(shutdown_option, pool);
+    TLSI_RUN(keepalive_margin, pool);
     return tlsi_test_done("test_args");
 }
