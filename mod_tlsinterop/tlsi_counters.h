@@ -1,0 +1,38 @@
+/* Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/*
+ * tlsi_counters: what the module did, counted per virtual host in shared
+ * memory that every child adds to.  Counters start at zero with each
+ * configuration generation (start-up and every restart).
+ */
+#ifndef TLSI_COUNTERS_H
+#define TLSI_COUNTERS_H
+
+#include "httpd.h"
+
+typedef enum {
+    TLSI_CNT_LEGACY_MATCHES = 0,    /* requests from a legacy agent */
+    TLSI_CNT_FORCED_CLOSES,         /* responses the module made close */
+    TLSI_CNT_KEEPALIVE_HINTS,       /* Keep-Alive: timeout= sent */
+    TLSI_CNT_CLOSES_AFTER_KEEPALIVE,/* closed although keep-alive was announced */
+    TLSI_CNT_UNCLEAN_CLOSES,        /* closed without close_notify, by rule */
+    TLSI_CNT_COUNT
+} tlsi_counter_e;
+
+/* post_config: one slot per server, in shared memory.  Falls back to
+ * per-process counters (with a warning) if shared memory fails. */
+apr_status_t tlsi_counters_init(apr_pool_t *pconf, server_rec *base);
+
+void tlsi_count(const server_rec *s, tlsi_counter_e which);
+
+apr_uint64_t tlsi_counter_value(const server_rec *s, tlsi_counter_e which);
+
+/* The counter's name in status output, e.g. "LegacyAgentMatches". */
+const char *tlsi_counter_name(tlsi_counter_e which);
+
+#endif /* TLSI_COUNTERS_H */
