@@ -15,6 +15,7 @@ DEMO_PORT ?= 8443
 comma     := ,
 WARN      = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 SSL_LIBS  = -lssl -lcrypto
+MOD_LIBS  = $(SSL_LIBS) -lpcre2-8
 APR_CFLAGS = $(shell pkg-config --cflags apr-1 2>/dev/null)
 APR_LIBS   = $(shell pkg-config --libs apr-1 2>/dev/null)
 
@@ -24,8 +25,8 @@ MOD_HDR   = $(wildcard $(MOD_DIR)/*.h)
 MOD_SO    = $(MOD_DIR)/.libs/mod_tlsinterop.so
 
 # The pure core: needs only OpenSSL and APR, so unit tests link it directly.
-CORE_SRC  = $(addprefix $(MOD_DIR)/,tlsi_args.c tlsi_calist.c tlsi_careq.c \
-              tlsi_names.c tlsi_probe.c)
+CORE_SRC  = $(addprefix $(MOD_DIR)/,tlsi_agent.c tlsi_args.c tlsi_calist.c \
+              tlsi_careq.c tlsi_names.c tlsi_probe.c)
 
 UNIT_TESTS = $(patsubst tests/unit/%.c,tests/unit/bin/%,$(wildcard tests/unit/test_*.c))
 CLIENTS    = $(patsubst %.c,%,$(wildcard tests/clients/*.c))
@@ -39,7 +40,7 @@ module: $(MOD_SO)
 
 $(MOD_SO): $(MOD_SRC) $(MOD_HDR)
 	$(APXS) -c $(addprefix -Wc$(comma),$(WARN)) -o $(MOD_DIR)/mod_tlsinterop.la \
-	    $(MOD_SRC) $(SSL_LIBS) >$(MOD_DIR)/build.log 2>&1 \
+	    $(MOD_SRC) $(MOD_LIBS) >$(MOD_DIR)/build.log 2>&1 \
 	    || { cat $(MOD_DIR)/build.log; exit 1; }
 	@grep -E 'warning|error' $(MOD_DIR)/build.log | grep -v Werror= || true
 
@@ -53,7 +54,7 @@ unit-tests: $(UNIT_TESTS)
 tests/unit/bin/%: tests/unit/%.c $(CORE_SRC) $(MOD_HDR) tests/unit/*.h
 	@mkdir -p tests/unit/bin
 	$(CC) $(WARN) -O1 -g -I$(MOD_DIR) $(APR_CFLAGS) -o $@ $< $(CORE_SRC) \
-	    $(SSL_LIBS) $(APR_LIBS)
+	    $(MOD_LIBS) $(APR_LIBS) -lpthread
 
 # make test: everything, from a fresh Debian 12 as root.
 test: deps

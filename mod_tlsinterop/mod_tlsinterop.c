@@ -10,6 +10,9 @@
  *
  *  - A CertificateRequest too large for one TLS record: the advertised CA
  *    names are trimmed at start-up to fit a budget (tlsi_trim.c).
+ *  - close_notify versus the Connection header: responses say what will
+ *    happen to the connection, and legacy agents get Connection: close
+ *    (tlsi_conn.c).
  *
  * This file only ties the parts to httpd.
  */
@@ -18,11 +21,24 @@
 #include "http_config.h"
 
 #include "tlsi_config.h"
+#include "tlsi_conn.h"
+#include "tlsi_counters.h"
 #include "tlsi_trim.h"
+
+static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                       server_rec *s)
+{
+    (void)plog;
+    (void)ptemp;
+    return tlsi_counters_init(pconf, s) == APR_SUCCESS ? OK : DONE;
+}
 
 static void register_hooks(apr_pool_t *p)
 {
+    tlsi_config_register_hooks(p);
+    ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
     tlsi_trim_register_hooks(p);
+    tlsi_conn_register_hooks(p);
 }
 
 AP_DECLARE_MODULE(tlsinterop) = {

@@ -13,10 +13,19 @@
 #include "tlsi_config.h"
 #include "tlsi_names.h"
 
+#define DEFAULT_KEEPALIVE_MARGIN 1
+
+/* The built-in legacy agent list of this configuration generation. */
+static tlsi_agent_rules_t *builtin_agents;
+
 void *tlsi_create_srv_conf(apr_pool_t *p, server_rec *s)
 {
+    tlsi_srv_conf_t *conf = apr_pcalloc(p, sizeof(*conf));
+
     (void)s;
-    return apr_pcalloc(p, sizeof(tlsi_srv_conf_t));
+    conf->enabled = TLSI_UNSET;
+    conf->ka_margin = TLSI_UNSET;
+    return conf;
 }
 
 void *tlsi_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
@@ -24,6 +33,10 @@ void *tlsi_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     const tlsi_srv_conf_t *base = basev, *add = addv;
     tlsi_srv_conf_t *merged = apr_pcalloc(p, sizeof(*merged));
 
+    merged->enabled = add->enabled != TLSI_UNSET ? add->enabled : base->enabled;
+    merged->agents = add->agents ? add->agents : base->agents;
+    merged->ka_margin = add->ka_margin != TLSI_UNSET ? add->ka_margin
+                                                     : base->ka_margin;
     if (add->ca_limit_mode != TLSI_CALIMIT_UNSET) {
         merged->ca_limit_mode = add->ca_limit_mode;
         merged->ca_limit_bytes = add->ca_limit_bytes;
@@ -45,9 +58,25 @@ void *tlsi_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     return merged;
 }
 
-const tlsi_srv_conf_t *tlsi_srv_conf(const server_rec *s)
+tlsi_srv_conf_t *tlsi_srv_conf(const server_rec *s)
 {
     return ap_get_module_config(s->module_config, &tlsinterop_module);
+}
+
+int tlsi_enabled(const tlsi_srv_conf_t *conf)
+{
+    return conf->enabled != 0;
+}
+
+const tlsi_agent_rules_t *tlsi_agents(const tlsi_srv_conf_t *conf)
+{
+    return conf->agents ? conf->agents : builtin_agents;
+}
+
+int tlsi_keepalive_margin(const tlsi_srv_conf_t *conf)
+{
+    return conf->ka_margin == TLSI_UNSET ? DEFAULT_KEEPALIVE_MARGIN
+                                         : conf->ka_margin;
 }
 
 tlsi_calimit_mode_e tlsi_ca_limit(const tlsi_srv_conf_t *conf,
@@ -104,7 +133,77 @@ static const char *set_ca_prefer(cmd_parms *cmd, void *dconf, const char *arg)
     return NULL;
 }
 
+static const char *set_enabled(cmd_parms *cmd, void *dconf, int flag)
+{
+    (void)dconf;
+    conf_of(cmd)->enabled = flag;
+    return NULL;
+}
+
+static const char *add_legacy_agent(cmd_parms *cmd, void *dconf,
+                                    const char *pattern, const char *option)
+{
+    tlsi_srv_conf_t *conf = conf_of(cmd);
+    tlsi_shutdown_e mode = TLSI_SHUTDOWN_STANDARD;
+    const char *err;
+
+    (void)dconf;
+    /* The first rule in a context replaces the inherited list. */
+    if (conf->agents == NULL) {
+        conf->agents = tlsi_agent_rules_make(cmd->pool);
+    }
+    if (!strcmp(pattern, "none")) {
+        if (option != NULL) {
+            return apr_psprintf(cmd->pool, "%s: none takes no option",
+                                cmd->cmd->name);
+        }
+        apr_array_clear(conf->agents->rules);
+        return NULL;
+    }
+    if (option != NULL
+        && (err = tlsi_parse_shutdown_option(option, &mode)) != NULL) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not valid; %s",
+                            cmd->cmd->name, option, err);
+    }
+    err = tlsi_agent_rules_add(conf->agents, cmd->pool, pattern, mode);
+    return err ? apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err) : NULL;
+}
+
+static const char *set_keepalive_margin(cmd_parms *cmd, void *dconf,
+                                        const char *arg)
+{
+    tlsi_srv_conf_t *conf = conf_of(cmd);
+    int off = 0, seconds = 0;
+    const char *err = tlsi_parse_margin(arg, &off, &seconds);
+
+    (void)dconf;
+    if (err != NULL) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not valid; %s",
+                            cmd->cmd->name, arg, err);
+    }
+    conf->ka_margin = off ? TLSI_MARGIN_OFF : seconds;
+    return NULL;
+}
+
+static int compile_builtin_agents(apr_pool_t *pconf, apr_pool_t *plog,
+                                  apr_pool_t *ptemp)
+{
+    (void)plog;
+    (void)ptemp;
+    builtin_agents = tlsi_agent_rules_builtin(pconf);
+    return OK;
+}
+
+void tlsi_config_register_hooks(apr_pool_t *p)
+{
+    (void)p;
+    ap_hook_pre_config(compile_builtin_agents, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
 const command_rec tlsi_cmds[] = {
+    AP_INIT_FLAG("TLSInterop", set_enabled, NULL, RSRC_CONF,
+                 "On|Off: whether mod_tlsinterop acts in this server "
+                 "(default On)"),
     AP_INIT_TAKE1("TLSInteropCAListLimit", set_ca_limit, NULL, RSRC_CONF,
                   "auto|<bytes>|none|off: the largest CertificateRequest, in "
                   "bytes, that the advertised CA names may make (auto: 16384, "
@@ -112,5 +211,12 @@ const command_rec tlsi_cmds[] = {
     AP_INIT_TAKE1("TLSInteropCAListPrefer", set_ca_prefer, NULL, RSRC_CONF,
                   "<file>: PEM certificates whose subjects are advertised "
                   "first, in file order, when the CA list is trimmed"),
+    AP_INIT_TAKE12("TLSInteropLegacyAgent", add_legacy_agent, NULL, RSRC_CONF,
+                   "<regex> [shutdown=standard|accurate|unclean], or none: "
+                   "User-Agents that get Connection: close, and how the "
+                   "connection is then closed"),
+    AP_INIT_TAKE1("TLSInteropKeepAliveMargin", set_keepalive_margin, NULL,
+                  RSRC_CONF, "<seconds>|off: Keep-Alive: timeout= advertises "
+                  "the enforced idle timeout less this margin (default 1)"),
     { NULL }
 };

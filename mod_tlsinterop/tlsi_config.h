@@ -18,12 +18,19 @@
 
 #include "tlsi_args.h"
 
+#define TLSI_UNSET -1
+#define TLSI_MARGIN_OFF -2
+
 typedef struct tlsi_srv_conf {
+    int enabled;                       /* TLSInterop; TLSI_UNSET */
     tlsi_calimit_mode_e ca_limit_mode;
     apr_size_t ca_limit_bytes;
     const char *ca_limit_arg;          /* as written, for logs */
     const char *ca_prefer_path;        /* resolved TLSInteropCAListPrefer file */
     apr_array_header_t *ca_prefer;     /* its subjects, X509_NAME * */
+    tlsi_agent_rules_t *agents;        /* NULL: not set here */
+    int ka_margin;                     /* seconds, TLSI_MARGIN_OFF, TLSI_UNSET */
+    int counter_slot;                  /* this server's counters (tlsi_counters) */
 } tlsi_srv_conf_t;
 
 extern module AP_MODULE_DECLARE_DATA tlsinterop_module;
@@ -34,7 +41,15 @@ void *tlsi_create_srv_conf(apr_pool_t *p, server_rec *s);
 void *tlsi_merge_srv_conf(apr_pool_t *p, void *basev, void *addv);
 
 /* The effective configuration of s, defaults applied. */
-const tlsi_srv_conf_t *tlsi_srv_conf(const server_rec *s);
+tlsi_srv_conf_t *tlsi_srv_conf(const server_rec *s);
+
+/* Effective values, defaults applied. */
+int tlsi_enabled(const tlsi_srv_conf_t *conf);
+const tlsi_agent_rules_t *tlsi_agents(const tlsi_srv_conf_t *conf);
+/* Seconds, or TLSI_MARGIN_OFF. */
+int tlsi_keepalive_margin(const tlsi_srv_conf_t *conf);
+
+void tlsi_config_register_hooks(apr_pool_t *p);
 
 /* The CA list budget in bytes for s; meaningful with TLSI_CALIMIT_BYTES. */
 tlsi_calimit_mode_e tlsi_ca_limit(const tlsi_srv_conf_t *conf,

@@ -325,6 +325,9 @@ static int init_server(server_rec *s, apr_pool_t *p, int is_proxy,
     f.pconf = p;
     f.ctx = ctx;
     f.conf = tlsi_srv_conf(s);
+    if (!tlsi_enabled(f.conf)) {
+        return OK;
+    }
     client_list = SSL_CTX_get_client_CA_list(ctx);
     if (client_list != NULL && sk_X509_NAME_num(client_list) > 0) {
         f.source = SOURCE_CLIENT_CA_LIST;

@@ -3,7 +3,7 @@
 # As root it runs apt-get; otherwise it prints the apt-get line to run.
 set -e
 
-PACKAGES="apache2 apache2-dev libssl-dev openssl gcc make pkg-config \
+PACKAGES="apache2 apache2-dev libssl-dev libpcre2-dev openssl gcc make pkg-config \
 python3 python3-pytest curl gnutls-bin"
 
 missing=""

@@ -13,7 +13,7 @@ from harness.httpd import free_ports
 RECORD = 16384
 VERSIONS = ["1.2", "1.3"]
 
-PORT_NAMES = ["off", "auto", "b4096", "b12288", "none", "prefer", "fits",
+PORT_NAMES = ["off", "disabled", "auto", "b4096", "b12288", "none", "prefer", "fits",
               "fits_off", "reqca", "reqca_off", "empty", "require"]
 
 
@@ -53,6 +53,7 @@ def site(make_module_httpd, pki):
                                 verify=verify)
     body = vhosts.listen(*ports.values())
     body += vhost("off", extra="TLSInteropCAListLimit off")
+    body += vhost("disabled", extra="TLSInterop off")
     body += vhost("auto", extra='Header always set X-Client-Verify '
                                 '"%{SSL_CLIENT_VERIFY}s"')
     body += vhost("b4096", extra="TLSInteropCAListLimit 4096")
@@ -119,6 +120,13 @@ def test_untrimmed_list_is_split_across_records(site, version):
     status, out = tls.splitcheck(site.ports["off"], version)
     assert status == 1, out
     assert "refused: CertificateRequest" in out
+
+
+def test_master_switch_off_means_no_trimming(site):
+    for version in VERSIONS:
+        cr = tls.certreq(site.ports["disabled"], version)
+        assert cr.size > RECORD and len(cr.names) == 200
+    assert not re.search(r":%d \(" % site.ports["disabled"], site.server.error_log())
 
 
 @pytest.mark.parametrize("version", VERSIONS)

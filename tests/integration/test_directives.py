@@ -94,7 +94,10 @@ def test_prefer_takes_a_file(make_httpd):
 
 
 @pytest.mark.parametrize("directive", ["TLSInteropCAListLimit auto",
-                                       "TLSInteropCAListPrefer /dev/null"])
+                                       "TLSInteropCAListPrefer /dev/null",
+                                       "TLSInteropLegacyAgent none",
+                                       "TLSInteropKeepAliveMargin 1",
+                                       "TLSInterop on"])
 def test_not_allowed_in_directory_context(make_httpd, directive):
     server = make_httpd()
     body = '<Directory "/">\n    %s\n</Directory>\n' % directive
@@ -102,13 +105,52 @@ def test_not_allowed_in_directory_context(make_httpd, directive):
                 "not allowed in <Directory> context")
 
 
+@pytest.mark.parametrize("args,expected", [
+    ('"("', ["invalid regular expression '('", "missing closing parenthesis"]),
+    ('"MSIE [2-6"', ["invalid regular expression 'MSIE [2-6'"]),
+    ('"(?<bad"', ["invalid regular expression '(?<bad'"]),
+    ("Bot shutdown=bogus", ["'shutdown=bogus' is not valid",
+                            "shutdown=standard, shutdown=accurate or "
+                            "shutdown=unclean"]),
+    ("Bot fast", ["'fast' is not valid", "shutdown=standard"]),
+    ("none shutdown=unclean", ["none takes no option"]),
+    ("", ["takes 1-2 arguments", "<regex> [shutdown=standard|accurate|unclean]"]),
+])
+def test_bad_legacy_agent(make_httpd, args, expected):
+    server = make_httpd()
+    check_fails(server, "TLSInteropLegacyAgent %s\n" % args,
+                "TLSInteropLegacyAgent", *expected)
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "3601", "1.5", "1s", "on"])
+def test_bad_keepalive_margin(make_httpd, value):
+    server = make_httpd()
+    check_fails(server, "TLSInteropKeepAliveMargin %s\n" % value,
+                "TLSInteropKeepAliveMargin", "'%s' is not valid" % value,
+                "use off, or a whole number of seconds from 0 to 3600")
+
+
+@pytest.mark.parametrize("value", ["maybe", "1", ""])
+def test_bad_master_switch(make_httpd, value):
+    server = make_httpd()
+    check_fails(server, "TLSInterop %s\n" % value, "TLSInterop",
+                "must be On or Off")
+
+
 def test_good_values_pass(make_httpd, pki):
     server = make_httpd()
     port = free_port()
-    body = "TLSInteropCAListLimit 12288\n" + vhosts.listen(port)
+    body = "TLSInteropCAListLimit 12288\nTLSInteropKeepAliveMargin 0\n"
+    body += 'TLSInteropLegacyAgent "MSIE [2-6]\\." shutdown=unclean\n'
+    body += vhosts.listen(port)
     body += vhosts.ssl_vhost(port, pki.server, pki.bundle200, extra="""
+        TLSInterop off
         TLSInteropCAListLimit none
-        TLSInteropCAListPrefer %s""" % pki.bundle60)
+        TLSInteropCAListPrefer %s
+        TLSInteropLegacyAgent none
+        TLSInteropLegacyAgent "^$" shutdown=accurate
+        TLSInteropLegacyAgent "(?i)curl/" SHUTDOWN=Standard
+        TLSInteropKeepAliveMargin off""" % pki.bundle60)
     status, out = server.configtest(body)
     assert status == 0, out
     assert "Syntax OK" in out

@@ -1,0 +1,403 @@
+/* Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "http_ssl.h"
+#include "ap_mpm.h"
+#include "util_filter.h"
+
+#include <apr_strings.h>
+
+#include "tlsi_agent.h"
+#include "tlsi_config.h"
+#include "tlsi_conn.h"
+#include "tlsi_counters.h"
+
+APLOG_USE_MODULE(tlsinterop);
+
+#define FILTER_NAME "TLSINTEROP_CONNECTION"
+
+/* c->notes key holding the connection's shutdown mode when it is not
+ * standard: mod_ssl fixes the mode on the connection's first request. */
+#define NOTE_SHUTDOWN "tlsinterop-shutdown"
+
+static ap_filter_rec_t *connection_filter;
+
+/* request_config value for "checked; no rule matches" */
+static const tlsi_agent_rule_t no_rule;
+
+static const char *const close_fates[] = {
+    "close standard", "close accurate", "close unclean"
+};
+
+/* What the filter changes for the pass that carries the headers. */
+typedef struct {
+    server_rec *server;         /* r->server to put back, or NULL */
+    const char *connection_in;  /* the request's Connection header */
+    int token_added;
+} hint_undo_t;
+
+/* HTTP/1.x over TLS, in a server where TLSInterop is on. */
+static int applies(request_rec *r)
+{
+    conn_rec *c = r->connection;
+
+    return c->master == NULL
+           && r->proto_num < HTTP_VERSION(2, 0)
+           && tlsi_enabled(tlsi_srv_conf(r->server))
+           && ap_ssl_conn_is_ssl(c);
+}
+
+static const tlsi_agent_rule_t *recorded_rule(const request_rec *r)
+{
+    return ap_get_module_config(r->request_config, &tlsinterop_module);
+}
+
+/*
+ * The legacy-agent rule r's User-Agent matches, or NULL.  Matched once per
+ * request, or taken over from the request an internal redirect came from;
+ * a request that matches no rule stores a pointer and allocates nothing.
+ */
+static const tlsi_agent_rule_t *agent_rule(request_rec *r)
+{
+    const tlsi_agent_rule_t *rule = recorded_rule(r);
+    const request_rec *prev;
+
+    if (rule != NULL) {
+        return rule == &no_rule ? NULL : rule;
+    }
+    for (prev = r->prev; rule == NULL && prev != NULL; prev = prev->prev) {
+        rule = recorded_rule(prev);
+    }
+    if (rule == NULL) {
+        const char *agent = apr_table_get(r->headers_in, "User-Agent");
+
+        rule = tlsi_agent_match(tlsi_agents(tlsi_srv_conf(r->server)),
+                                agent ? agent : "", agent ? strlen(agent) : 0);
+        if (rule != NULL) {
+            tlsi_count(r->server, TLSI_CNT_LEGACY_MATCHES);
+        }
+        else {
+            rule = &no_rule;
+        }
+    }
+    if (rule != &no_rule) {
+        /* Set again after an internal redirect, which renames variables. */
+        apr_table_setn(r->subprocess_env, TLSI_ENV_AGENT_RULE, rule->pattern);
+    }
+    ap_set_module_config(r->request_config, &tlsinterop_module, (void *)rule);
+    return rule == &no_rule ? NULL : rule;
+}
+
+/* The mode mod_ssl takes from the environment: the first ssl-* variable,
+ * as its ssl_configure_env() does. */
+static tlsi_shutdown_e env_shutdown_mode(const apr_table_t *env)
+{
+    const apr_array_header_t *arr = apr_table_elts(env);
+    const apr_table_entry_t *entry = (const apr_table_entry_t *)arr->elts;
+    int i;
+
+    for (i = 0; i < arr->nelts; i++) {
+        if (!strncmp(entry[i].key, "ssl-", 4)) {
+            if (!strncmp(entry[i].key + 4, "unclean", 7)) {
+                return TLSI_SHUTDOWN_UNCLEAN;
+            }
+            if (!strncmp(entry[i].key + 4, "accurate", 8)) {
+                return TLSI_SHUTDOWN_ACCURATE;
+            }
+            break;
+        }
+    }
+    return TLSI_SHUTDOWN_STANDARD;
+}
+
+/* A rule's non-standard mode replaces any other ssl-*-shutdown choice; a
+ * standard rule leaves an admin's own BrowserMatch choice alone. */
+static void request_shutdown_mode(request_rec *r, tlsi_shutdown_e mode)
+{
+    if (mode == TLSI_SHUTDOWN_STANDARD) {
+        return;
+    }
+    apr_table_unset(r->subprocess_env, "ssl-unclean-shutdown");
+    apr_table_unset(r->subprocess_env, "ssl-accurate-shutdown");
+    apr_table_setn(r->subprocess_env, mode == TLSI_SHUTDOWN_UNCLEAN
+                   ? "ssl-unclean-shutdown" : "ssl-accurate-shutdown", "1");
+}
+
+static tlsi_shutdown_e connection_shutdown_mode(const conn_rec *c)
+{
+    const char *mode = apr_table_get(c->notes, NOTE_SHUTDOWN);
+
+    if (mode == NULL) {
+        return TLSI_SHUTDOWN_STANDARD;
+    }
+    return !strcmp(mode, "unclean") ? TLSI_SHUTDOWN_UNCLEAN
+                                    : TLSI_SHUTDOWN_ACCURATE;
+}
+
+/* Ordered after mod_setenvif (BrowserMatch) and before mod_ssl, which reads
+ * ssl-*-shutdown in its own post_read_request hook. */
+static int post_read_request(request_rec *r)
+{
+    conn_rec *c = r->connection;
+    const tlsi_agent_rule_t *rule;
+
+    if (!applies(r)) {
+        return DECLINED;
+    }
+    rule = agent_rule(r);
+    if (rule != NULL) {
+        request_shutdown_mode(r, rule->shutdown);
+    }
+    if (c->keepalives == 0) {
+        tlsi_shutdown_e mode = env_shutdown_mode(r->subprocess_env);
+
+        if (mode != TLSI_SHUTDOWN_STANDARD) {
+            apr_table_setn(c->notes, NOTE_SHUTDOWN, tlsi_shutdown_name(mode));
+        }
+    }
+    return DECLINED;
+}
+
+/* Close after this response, and say so: ap_set_keepalive() then writes
+ * Connection: close. */
+static void force_close(request_rec *r)
+{
+    r->connection->keepalive = AP_CONN_CLOSE;
+    apr_table_unset(r->headers_out, "Keep-Alive");
+    apr_table_unset(r->err_headers_out, "Keep-Alive");
+    tlsi_count(r->server, TLSI_CNT_FORCED_CLOSES);
+}
+
+/*
+ * The idle timeout the MPM will enforce after this response: the vhost's
+ * KeepAliveTimeout where it is set explicitly, else the first vhost's on
+ * the address.  (event, worker and prefork agree; the timeout httpd itself
+ * advertises is the vhost's, inherited from the main server.)
+ */
+static apr_interval_time_t enforced_timeout(const request_rec *r)
+{
+    if (r->server->keep_alive_timeout_set) {
+        return r->server->keep_alive_timeout;
+    }
+    return r->connection->base_server->keep_alive_timeout;
+}
+
+/*
+ * Make ap_set_keepalive() announce the given timeout if it keeps the
+ * connection, leaving the decision to it.  It writes Keep-Alive: timeout=
+ * from r->server only when the request carries a keep-alive token, so for
+ * the one pass that carries the headers r gets a copy of its server with
+ * that timeout, and an HTTP/1.1 request the token.  undo_hint() puts both
+ * back.
+ */
+static void announce_timeout(request_rec *r, int seconds, hint_undo_t *undo)
+{
+    server_rec *copy = apr_pmemdup(r->pool, r->server, sizeof(*copy));
+
+    copy->keep_alive_timeout = apr_time_from_sec(seconds);
+    undo->server = r->server;
+    r->server = copy;
+    if (r->proto_num >= HTTP_VERSION(1, 1)) {
+        const char *connection = apr_table_get(r->headers_in, "Connection");
+
+        if (connection == NULL
+            || !ap_find_token(r->pool, connection, "keep-alive")) {
+            undo->connection_in = connection;
+            undo->token_added = 1;
+            apr_table_setn(r->headers_in, "Connection", connection
+                           ? apr_pstrcat(r->pool, connection, ", keep-alive",
+                                         NULL)
+                           : "keep-alive");
+        }
+    }
+}
+
+static void undo_hint(request_rec *r, const hint_undo_t *undo)
+{
+    if (undo->server != NULL) {
+        r->server = undo->server;
+    }
+    if (undo->token_added) {
+        if (undo->connection_in != NULL) {
+            apr_table_setn(r->headers_in, "Connection", undo->connection_in);
+        }
+        else {
+            apr_table_unset(r->headers_in, "Connection");
+        }
+    }
+}
+
+/* Settle what the headers will say.  Returns the Keep-Alive timeout to
+ * announce, or 0 for none. */
+static int decide(request_rec *r, hint_undo_t *undo)
+{
+    int margin, seconds;
+
+    if (agent_rule(r) != NULL) {
+        force_close(r);
+        return 0;
+    }
+    margin = tlsi_keepalive_margin(tlsi_srv_conf(r->server));
+    if (margin == TLSI_MARGIN_OFF) {
+        return 0;
+    }
+    seconds = (int)apr_time_sec(enforced_timeout(r) - apr_time_from_sec(margin));
+    if (seconds < 1) {
+        /* No timeout left to advertise that a client could rely on. */
+        force_close(r);
+        return 0;
+    }
+    announce_timeout(r, seconds, undo);
+    return seconds;
+}
+
+static const char *close_fate(const conn_rec *c)
+{
+    return close_fates[connection_shutdown_mode(c)];
+}
+
+static void count_close(const request_rec *r)
+{
+    if (connection_shutdown_mode(r->connection) == TLSI_SHUTDOWN_UNCLEAN) {
+        tlsi_count(r->server, TLSI_CNT_UNCLEAN_CLOSES);
+    }
+}
+
+/* After the headers went out: what they told the client. */
+static void record_fate(request_rec *r, int hint)
+{
+    const char *fate;
+
+    if (r->connection->keepalive == AP_CONN_KEEPALIVE) {
+        if (hint > 0) {
+            fate = apr_psprintf(r->pool, "keep-alive timeout=%d", hint);
+            tlsi_count(r->server, TLSI_CNT_KEEPALIVE_HINTS);
+        }
+        else {
+            fate = "keep-alive";
+        }
+    }
+    else {
+        fate = close_fate(r->connection);
+        count_close(r);
+    }
+    apr_table_setn(r->subprocess_env, TLSI_ENV_CONNECTION, fate);
+}
+
+static apr_status_t connection_filter_out(ap_filter_t *f,
+                                          apr_bucket_brigade *bb)
+{
+    request_rec *r = f->r;
+    hint_undo_t undo = { NULL, NULL, 0 };
+    apr_status_t rv;
+    int hint;
+
+    if (r->sent_bodyct) {
+        ap_remove_output_filter(f);
+        return ap_pass_brigade(f->next, bb);
+    }
+    hint = decide(r, &undo);
+    rv = ap_pass_brigade(f->next, bb);
+    undo_hint(r, &undo);
+    if (r->sent_bodyct) {
+        record_fate(r, hint);
+        ap_remove_output_filter(f);
+    }
+    return rv;
+}
+
+static int filter_present(const request_rec *r)
+{
+    const ap_filter_t *f;
+
+    for (f = r->output_filters; f != NULL && f != r->proto_output_filters;
+         f = f->next) {
+        if (f->frec == connection_filter) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Also the insert_error_filter hook: error responses drop the filters that
+ * insert_filter added. */
+static void insert_filter(request_rec *r)
+{
+    if (r->main != NULL || !applies(r)) {
+        return;
+    }
+    if (tlsi_keepalive_margin(tlsi_srv_conf(r->server)) == TLSI_MARGIN_OFF
+        && agent_rule(r) == NULL) {
+        return;
+    }
+    if (!filter_present(r)) {
+        ap_add_output_filter_handle(connection_filter, NULL, r, r->connection);
+    }
+}
+
+static int mpm_stopping(void)
+{
+    int state;
+
+    return ap_mpm_query(AP_MPMQ_MPM_STATE, &state) == APR_SUCCESS
+           && state == AP_MPMQ_STOPPING;
+}
+
+/* Before mod_log_config, so that the logged fate is the real one. */
+static int log_transaction(request_rec *r)
+{
+    const char *fate;
+    int stopping;
+
+    while (r->next != NULL) {
+        r = r->next;
+    }
+    fate = apr_table_get(r->subprocess_env, TLSI_ENV_CONNECTION);
+    if (fate == NULL || strncmp(fate, "keep-alive", 10) != 0) {
+        return DECLINED;
+    }
+    stopping = mpm_stopping();
+    if (r->connection->keepalive == AP_CONN_KEEPALIVE && !stopping) {
+        return DECLINED;
+    }
+    tlsi_count(r->server, TLSI_CNT_CLOSES_AFTER_KEEPALIVE);
+    count_close(r);
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                  "connection closes although its response announced "
+                  "keep-alive (%s; %" APR_UINT64_T_FMT " on this vhost): %s",
+                  stopping ? "server stopping" : "marked to close after the "
+                  "headers were sent",
+                  tlsi_counter_value(r->server, TLSI_CNT_CLOSES_AFTER_KEEPALIVE),
+                  r->the_request);
+    apr_table_setn(r->subprocess_env, TLSI_ENV_CONNECTION,
+                   close_fate(r->connection));
+    return DECLINED;
+}
+
+void tlsi_conn_register_hooks(apr_pool_t *p)
+{
+    static const char *const after_setenvif[] = { "mod_setenvif.c", NULL };
+    static const char *const before_ssl[] = { "mod_ssl.c", NULL };
+
+    (void)p;
+    /* Below AP_FTYPE_PROTOCOL: it runs before ap_set_keepalive() decides,
+     * after every content filter. */
+    connection_filter = ap_register_output_filter(
+        FILTER_NAME, connection_filter_out, NULL,
+        (ap_filter_type)(AP_FTYPE_PROTOCOL - 1));
+    ap_hook_post_read_request(post_read_request, after_setenvif, before_ssl,
+                              APR_HOOK_MIDDLE);
+    ap_hook_insert_filter(insert_filter, NULL, NULL, APR_HOOK_LAST);
+    ap_hook_insert_error_filter(insert_filter, NULL, NULL, APR_HOOK_LAST);
+    ap_hook_log_transaction(log_transaction, NULL, NULL, APR_HOOK_FIRST);
+}

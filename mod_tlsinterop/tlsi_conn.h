@@ -1,0 +1,32 @@
+/* Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/*
+ * tlsi_conn: make each HTTP/1.x response on a TLS connection say what the
+ * server will do with the connection, and close it the way that matches.
+ *
+ *  - Legacy user agents get Connection: close, and the shutdown mode of
+ *    their rule (set before mod_ssl reads ssl-*-shutdown).
+ *  - Keep-alive responses carry Keep-Alive: timeout=T, T being the idle
+ *    timeout the MPM really enforces less TLSInteropKeepAliveMargin.
+ *  - A connection that closes although its response announced keep-alive
+ *    is logged and counted.
+ *
+ * Requests on HTTP/2 streams are left alone.
+ */
+#ifndef TLSI_CONN_H
+#define TLSI_CONN_H
+
+#include "httpd.h"
+
+/* Per-request environment variables, for LogFormat's %{...}e. */
+#define TLSI_ENV_AGENT_RULE "TLSINTEROP_AGENT_RULE"
+#define TLSI_ENV_CONNECTION "TLSINTEROP_CONNECTION"
+
+void tlsi_conn_register_hooks(apr_pool_t *p);
+
+#endif /* TLSI_CONN_H */
