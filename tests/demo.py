@@ -5,22 +5,24 @@
     demo.py stop
 
 It serves one vhost that requests client certificates and trusts 300 CAs,
-twice: on PORT with the module's defaults, and on PORT+1 with
-TLSInteropCAListLimit off, which is what mod_ssl alone sends.
+twice: on PORT with the module's defaults, and on PORT+1 with TLSInterop
+off, which is mod_ssl alone.
 """
 
 import argparse
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import httpd as httpd_mod  # noqa: E402
-from harness import names, pki as pki_mod, tls, vhosts  # noqa: E402
+from harness import http1, names, pki as pki_mod, tls, vhosts  # noqa: E402
 
 DEMO_DIR = os.environ.get("TLSI_DEMO_DIR", "/tmp/tlsinterop-demo")
 CA_COUNT = 300
+IDLE = 3        # the demo vhosts' KeepAliveTimeout
 
 
 def apachectl(server, action):
@@ -65,10 +67,13 @@ def start(port):
     server_cert, bundle = make_pki()
     plain = port + 1
     server = httpd_mod.Httpd(DEMO_DIR, loglevel="notice")
+    for name in os.listdir(server.path("logs")):
+        os.remove(server.path("logs", name))
     body = vhosts.listen(port, plain)
-    body += vhosts.ssl_vhost(port, server_cert, bundle)
+    keepalive = "KeepAliveTimeout %d" % IDLE
+    body += vhosts.ssl_vhost(port, server_cert, bundle, extra=keepalive)
     body += vhosts.ssl_vhost(plain, server_cert, bundle,
-                             extra="TLSInteropCAListLimit off")
+                             extra=keepalive + "\nTLSInterop off")
     server.write_config(body)
     with open(server.path("htdocs", "index.html"), "w") as f:
         f.write("mod_tlsinterop demo\n")
@@ -81,7 +86,7 @@ def start(port):
                      % (p, server.error_log_path))
 
     rows = []
-    for label, p in (("mod_ssl alone (TLSInteropCAListLimit off)", plain),
+    for label, p in (("mod_ssl alone (TLSInterop off)", plain),
                      ("with mod_tlsinterop (defaults)", port)):
         crs = [tls.certreq(p, v) for v in ("1.2", "1.3")]
         status, out = tls.splitcheck(p, "1.2")
@@ -108,11 +113,52 @@ def start(port):
         if "[tlsinterop:" in line:
             print("  " + line.split("] ", 3)[-1])
     print()
+    show_connections(port, plain)
+    print()
     print("Try it yourself:")
     print("  openssl s_client -connect 127.0.0.1:%d -msg </dev/null "
           "| grep CertificateRequest" % port)
     print("  tests/clients/splitcheck -v 127.0.0.1 %d" % plain)
+    print("  curl -sk -D - -o /dev/null https://127.0.0.1:%d/index.html" % port)
+    print("  tests/clients/ie6client -wait %d -path /index.html 127.0.0.1 %d"
+          % (IDLE + 1, plain))
     print("Stop the demo server with: make demo-stop")
+
+
+def connection_headers(port, agent):
+    conn = http1.Conn(port)
+    try:
+        resp = conn.request(agent=agent, path="/index.html")
+    finally:
+        conn.close()
+    said = ["%s: %s" % (k, v) for k, v in resp.headers
+            if k.lower() in ("connection", "keep-alive")]
+    return ", ".join(said) or "(no Connection or Keep-Alive header)"
+
+
+def ie6(port):
+    res = subprocess.run([os.path.join(tls.CLIENTS, "ie6client"), "-wait",
+                          str(IDLE + 1), "-path", "/index.html", "127.0.0.1",
+                          str(port)],
+                         capture_output=True, text=True, timeout=60)
+    return res.stdout.strip().splitlines()[-1]
+
+
+def show_connections(port, plain):
+    print("Response headers about the connection (KeepAliveTimeout %d):" % IDLE)
+    for p in (plain, port):
+        for name, agent in (("modern browser", http1.MODERN),
+                            ("MSIE 6.0", http1.IE6)):
+            print("  port %d, %-15s %s" % (p, name + ":",
+                                            connection_headers(p, agent)))
+    print()
+    print("An emulated IE 6 (tests/clients/ie6client) that waits %d s, then"
+          % (IDLE + 1))
+    print("reuses a keep-alive connection, as IE 6 did:")
+    with ThreadPoolExecutor(2) as pool:
+        verdicts = list(pool.map(ie6, (plain, port)))
+    for p, verdict in zip((plain, port), verdicts):
+        print("  port %d: %s" % (p, verdict))
 
 
 def main():
