@@ -9,7 +9,8 @@
  * mod_tlsinterop: fixes two TLS interoperability failures of httpd sites.
  *
  *  - A CertificateRequest too large for one TLS record: the advertised CA
- *    names are trimmed at start-up to fit a budget (tlsi_trim.c).
+ *    names are trimmed at start-up to fit a budget, and per connection to
+ *    a negotiated max_fragment_length (tlsi_sslinit.c).
  *  - close_notify versus the Connection header: responses say what will
  *    happen to the connection, and legacy agents get Connection: close
  *    (tlsi_conn.c).
@@ -23,7 +24,7 @@
 #include "tlsi_config.h"
 #include "tlsi_conn.h"
 #include "tlsi_counters.h"
-#include "tlsi_trim.h"
+#include "tlsi_sslinit.h"
 
 static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                        server_rec *s)
@@ -37,7 +38,7 @@ static void register_hooks(apr_pool_t *p)
 {
     tlsi_config_register_hooks(p);
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
-    tlsi_trim_register_hooks(p);
+    tlsi_sslinit_register_hooks(p);
     tlsi_conn_register_hooks(p);
 }
 

@@ -22,11 +22,12 @@
 
 typedef struct {
     apr_pool_t *pool;
+    int type;
     unsigned char *msg;
     apr_size_t len;
 } capture_t;
 
-static void capture_certreq(int write_p, int version, int content_type,
+static void capture_message(int write_p, int version, int content_type,
                             const void *buf, size_t len, SSL *ssl, void *arg)
 {
     capture_t *cap = arg;
@@ -35,7 +36,7 @@ static void capture_certreq(int write_p, int version, int content_type,
     (void)version;
     (void)ssl;
     if (write_p && content_type == SSL3_RT_HANDSHAKE && len > 0
-        && bytes[0] == SSL3_MT_CERTIFICATE_REQUEST && cap->msg == NULL) {
+        && bytes[0] == cap->type && cap->msg == NULL) {
         cap->msg = apr_pmemdup(cap->pool, buf, len);
         cap->len = len;
     }
@@ -56,6 +57,7 @@ static const char *curve_for_level(int level)
 
 static int use_throwaway_identity(SSL_CTX *ctx, int level)
 {
+    static const unsigned char probe_cn[] = "tlsinterop probe";
     EVP_PKEY *key = EVP_EC_gen(curve_for_level(level));
     X509 *cert = X509_new();
     X509_NAME *name;
@@ -69,8 +71,7 @@ static int use_throwaway_identity(SSL_CTX *ctx, int level)
         || !ASN1_INTEGER_set(X509_get_serialNumber(cert), 1)
         || !X509_gmtime_adj(X509_getm_notBefore(cert), 0)
         || !X509_gmtime_adj(X509_getm_notAfter(cert), 3600)
-        || !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                                       (const unsigned char *)"tlsinterop probe",
+        || !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, probe_cn,
                                        -1, -1, 0)
         || !X509_set_issuer_name(cert, name)
         || !X509_set_pubkey(cert, key)
@@ -128,7 +129,8 @@ static SSL_CTX *make_server_ctx(const tlsi_probe_cfg_t *cfg,
     }
     if (cfg->cert != NULL && cfg->key != NULL) {
         if (SSL_CTX_use_certificate(ctx, cfg->cert) != 1
-            || SSL_CTX_use_PrivateKey(ctx, cfg->key) != 1) {
+            || SSL_CTX_use_PrivateKey(ctx, cfg->key) != 1
+            || (cfg->chain != NULL && !SSL_CTX_set1_chain(ctx, cfg->chain))) {
             *err = "the server certificate or key is not usable";
             goto fail;
         }
@@ -138,6 +140,9 @@ static SSL_CTX *make_server_ctx(const tlsi_probe_cfg_t *cfg,
         goto fail;
     }
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, accept_any_peer);
+    if (cfg->cert_cb != NULL) {
+        SSL_CTX_set_cert_cb(ctx, cfg->cert_cb, cfg->cert_cb_arg);
+    }
     if (names != NULL) {
         STACK_OF(X509_NAME) *copy = sk_X509_NAME_deep_copy(names, X509_NAME_dup,
                                                            X509_NAME_free);
@@ -153,7 +158,7 @@ fail:
     return NULL;
 }
 
-static SSL_CTX *make_client_ctx(int version)
+static SSL_CTX *make_client_ctx(int version, int max_fragment)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 
@@ -164,7 +169,9 @@ static SSL_CTX *make_client_ctx(int version)
     SSL_CTX_set_security_level(ctx, 0);
     SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
     if (!SSL_CTX_set_min_proto_version(ctx, version)
-        || !SSL_CTX_set_max_proto_version(ctx, version)) {
+        || !SSL_CTX_set_max_proto_version(ctx, version)
+        || (max_fragment
+            && !SSL_CTX_set_tlsext_max_fragment_length(ctx, max_fragment))) {
         SSL_CTX_free(ctx);
         return NULL;
     }
@@ -194,15 +201,15 @@ static int handshake_until_captured(SSL *client, SSL *server,
     return cap->msg != NULL;
 }
 
-int tlsi_probe_certreq(const tlsi_probe_cfg_t *cfg, int version,
-                       const STACK_OF(X509_NAME) *names, apr_pool_t *p,
-                       unsigned char **msg, apr_size_t *len,
-                       const char **err)
+int tlsi_probe_message(const tlsi_probe_cfg_t *cfg, int version,
+                       const STACK_OF(X509_NAME) *names, int msg_type,
+                       int max_fragment, apr_pool_t *p, unsigned char **msg,
+                       apr_size_t *len, const char **err)
 {
     SSL_CTX *sctx = NULL, *cctx = NULL;
     SSL *server = NULL, *client = NULL;
     BIO *client_bio = NULL, *server_bio = NULL;
-    capture_t cap = { p, NULL, 0 };
+    capture_t cap = { p, msg_type, NULL, 0 };
     int ok = 0;
 
     *err = NULL;
@@ -211,7 +218,7 @@ int tlsi_probe_certreq(const tlsi_probe_cfg_t *cfg, int version,
     if (sctx == NULL) {
         goto done;
     }
-    cctx = make_client_ctx(version);
+    cctx = make_client_ctx(version, max_fragment);
     if (cctx == NULL
         || (server = SSL_new(sctx)) == NULL
         || (client = SSL_new(cctx)) == NULL
@@ -224,10 +231,10 @@ int tlsi_probe_certreq(const tlsi_probe_cfg_t *cfg, int version,
     SSL_set_bio(server, server_bio, server_bio);
     SSL_set_connect_state(client);
     SSL_set_accept_state(server);
-    SSL_set_msg_callback(server, capture_certreq);
+    SSL_set_msg_callback(server, capture_message);
     SSL_set_msg_callback_arg(server, &cap);
     if (!handshake_until_captured(client, server, &cap)) {
-        *err = "the probe handshake sent no CertificateRequest";
+        *err = "the probe handshake did not send the message looked for";
         goto done;
     }
     *msg = cap.msg;
@@ -240,6 +247,15 @@ done:
     SSL_CTX_free(sctx);
     ERR_pop_to_mark();
     return ok;
+}
+
+int tlsi_probe_certreq(const tlsi_probe_cfg_t *cfg, int version,
+                       const STACK_OF(X509_NAME) *names, apr_pool_t *p,
+                       unsigned char **msg, apr_size_t *len,
+                       const char **err)
+{
+    return tlsi_probe_message(cfg, version, names, SSL3_MT_CERTIFICATE_REQUEST,
+                              0, p, msg, len, err);
 }
 
 int tlsi_probe_shape(const tlsi_probe_cfg_t *cfg, apr_pool_t *p,

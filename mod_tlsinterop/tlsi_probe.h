@@ -25,18 +25,30 @@
 typedef struct tlsi_probe_cfg {
     int security_level;
     const char *sigalgs;          /* SSL_CONF "SignatureAlgorithms", or NULL */
-    const char *client_sigalgs;   /* SSL_CONF "ClientSignatureAlgorithms", or NULL */
+    const char *client_sigalgs;   /* "ClientSignatureAlgorithms", or NULL */
     X509 *cert;                   /* server identity; NULL: a throwaway key */
     EVP_PKEY *key;
+    STACK_OF(X509) *chain;        /* certificates sent after cert, or NULL */
+    /* a certificate callback for the probe server, or NULL */
+    int (*cert_cb)(SSL *ssl, void *arg);
+    void *cert_cb_arg;
 } tlsi_probe_cfg_t;
 
 /*
  * Handshake in memory at the given version (TLS1_2_VERSION or
  * TLS1_3_VERSION) with a server that requests a client certificate and
- * advertises names (NULL: none), and capture the CertificateRequest.
- * On success returns 1 and sets *msg (allocated from p) and *len.  On
- * failure returns 0 and sets *err.  Leaves OpenSSL's error queue as found.
+ * advertises names (NULL: none), and capture the first server handshake
+ * message of type msg_type (SSL3_MT_*).  A client max_fragment_length
+ * (TLSEXT_max_fragment_length_*, 0 for none) may be asked for.  On success
+ * returns 1 and sets *msg (allocated from p) and *len.  On failure returns
+ * 0 and sets *err.  Leaves OpenSSL's error queue as found.
  */
+int tlsi_probe_message(const tlsi_probe_cfg_t *cfg, int version,
+                       const STACK_OF(X509_NAME) *names, int msg_type,
+                       int max_fragment, apr_pool_t *p, unsigned char **msg,
+                       apr_size_t *len, const char **err);
+
+/* tlsi_probe_message() for the CertificateRequest, without max_fragment. */
 int tlsi_probe_certreq(const tlsi_probe_cfg_t *cfg, int version,
                        const STACK_OF(X509_NAME) *names, apr_pool_t *p,
                        unsigned char **msg, apr_size_t *len,

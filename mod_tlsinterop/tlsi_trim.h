@@ -6,16 +6,23 @@
  */
 
 /*
- * tlsi_trim: fit each SSL vhost's advertised CA names to its
- * TLSInteropCAListLimit at start-up, from mod_ssl's init_server hook.
- * Only the advertised names change; the store that verifies clients is
- * never touched.
+ * tlsi_trim: fit a vhost's advertised CA names to its TLSInteropCAListLimit
+ * at start-up.  Only the advertised names change; the store that verifies
+ * clients is never touched.
  */
 #ifndef TLSI_TRIM_H
 #define TLSI_TRIM_H
 
 #include "httpd.h"
 
-void tlsi_trim_register_hooks(apr_pool_t *p);
+#include <openssl/ssl.h>
+
+#include "tlsi_sslinit.h"
+
+void tlsi_trim_ca_list(const tlsi_vhost_init_t *vi);
+
+/* The names OpenSSL will advertise for ctx: the client CA list, or when
+ * that is empty the CA list; NULL if it sends none. */
+const STACK_OF(X509_NAME) *tlsi_advertised_names(SSL_CTX *ctx);
 
 #endif /* TLSI_TRIM_H */

@@ -62,9 +62,9 @@ class Pki:
                 "ec_paramgen_curve:P-256", "-out", path)
         return path
 
-    def ca(self, name, subject, key=None, issuer=None):
+    def ca(self, name, subject, key=None, issuer=None, kind="ec"):
         """A CA certificate; self-signed unless issuer is given."""
-        key = key or self.key(name)
+        key = key or self.key(name, kind)
         path = self.path(name + ".pem")
         args = ["req", "-x509", "-new", "-key", key,
                 "-subj", names.openssl_subject(subject), "-days", "3650",
@@ -77,18 +77,21 @@ class Pki:
         run(*args)
         return Cert(path, key, subject)
 
-    def leaf(self, name, subject, issuer, dns=(), client=False, days=30):
-        """A server (dns names) or client certificate signed by issuer."""
-        key = self.key(name)
+    def leaf(self, name, subject, issuer, dns=(), client=False, days=30,
+             kind="ec"):
+        """A server (dns names) or client certificate signed by issuer, or
+        self-signed when issuer is None."""
+        key = self.key(name, kind)
         path = self.path(name + ".pem")
         usage = "clientAuth" if client else "serverAuth"
         args = ["req", "-x509", "-new", "-key", key,
                 "-subj", names.openssl_subject(subject), "-days", str(days),
                 "-sha256", "-set_serial", str(secrets.randbits(63)),
-                "-CA", issuer.path, "-CAkey", issuer.key,
                 "-addext", "basicConstraints=critical,CA:FALSE",
                 "-addext", "extendedKeyUsage=" + usage,
                 "-out", path]
+        if issuer is not None:
+            args += ["-CA", issuer.path, "-CAkey", issuer.key]
         if dns:
             args += ["-addext", "subjectAltName=" +
                      ",".join("DNS:" + d for d in dns)]

@@ -53,6 +53,16 @@ def ca_names(output):
     return names
 
 
+SERVER_MESSAGE = re.compile(r"^<<< (TLS 1\.[0-3]), Handshake \[length ([0-9a-f]+)\]"
+                            r", (\w+)", re.M)
+
+
+def server_messages(port, version, servername=None, args=()):
+    """{message name: size} for the server's handshake messages."""
+    _, out, _ = s_client(port, version, servername, ["-msg", *args])
+    return {name: int(size, 16) for _, size, name in SERVER_MESSAGE.findall(out)}
+
+
 def certreq(port, version, servername=None, args=()):
     """Connect, and report the CertificateRequest the server sent."""
     _, out, err = s_client(port, version, servername, ["-msg", *args])

@@ -13,11 +13,12 @@
 #include <openssl/evp.h>
 
 #include "tlsi_careq.h"
+#include "tlsi_certmsg.h"
 #include "tlsi_probe.h"
 #include "tlsi_test.h"
 #include "tlsi_testnames.h"
 
-static const tlsi_probe_cfg_t default_cfg = { 2, NULL, NULL, NULL, NULL };
+static const tlsi_probe_cfg_t default_cfg = { .security_level = 2 };
 
 static void size_arithmetic(apr_pool_t *p)
 {
@@ -156,6 +157,76 @@ static void probe_uses_given_identity(apr_pool_t *p)
     EVP_PKEY_free(key);
 }
 
+static X509 *make_cert(const char *cn, EVP_PKEY *key, X509 *issuer,
+                       EVP_PKEY *issuer_key, int extra_names)
+{
+    X509 *cert = X509_new();
+    X509_NAME *name = X509_get_subject_name(cert);
+    int i;
+
+    X509_set_version(cert, X509_VERSION_3);
+    ASN1_INTEGER_set(X509_get_serialNumber(cert), 7);
+    X509_gmtime_adj(X509_getm_notBefore(cert), 0);
+    X509_gmtime_adj(X509_getm_notAfter(cert), 600);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                               (const unsigned char *)cn, -1, -1, 0);
+    for (i = 0; i < extra_names; i++) {
+        X509_NAME_add_entry_by_txt(name, "OU", MBSTRING_ASC,
+                                   (const unsigned char *)"padding unit", -1,
+                                   -1, 0);
+    }
+    X509_set_issuer_name(cert, issuer ? X509_get_subject_name(issuer) : name);
+    X509_set_pubkey(cert, key);
+    X509_sign(cert, issuer_key ? issuer_key : key, EVP_sha256());
+    return cert;
+}
+
+/* The Certificate message model against the message OpenSSL builds, for a
+ * lone certificate and for a three-certificate chain. */
+static void certificate_message_model(apr_pool_t *p)
+{
+    EVP_PKEY *root_key = EVP_EC_gen("P-256"), *leaf_key = EVP_EC_gen("P-384");
+    X509 *root = make_cert("Test Root", root_key, NULL, NULL, 0);
+    X509 *inter = make_cert("Test Intermediate", root_key, root, root_key, 40);
+    X509 *leaf = make_cert("localhost", leaf_key, inter, root_key, 3);
+    STACK_OF(X509) *chain = sk_X509_new_null(), *sent = sk_X509_new_null();
+    tlsi_probe_cfg_t cfg = default_cfg;
+    static const int versions[] = { TLS1_2_VERSION, TLS1_3_VERSION };
+    int round, v;
+
+    cfg.cert = leaf;
+    cfg.key = leaf_key;
+    sk_X509_push(sent, leaf);
+    for (round = 0; round < 2; round++) {
+        cfg.chain = round ? chain : NULL;
+        for (v = 0; v < 2; v++) {
+            unsigned char *msg;
+            apr_size_t len;
+            const char *err;
+
+            if (!tlsi_probe_message(&cfg, versions[v], NULL, SSL3_MT_CERTIFICATE,
+                                    0, p, &msg, &len, &err)) {
+                CHECK(!"probe handshake failed");
+                continue;
+            }
+            CHECK_EQ(len, versions[v] == TLS1_3_VERSION
+                          ? tlsi_certmsg_size_tls13(sent)
+                          : tlsi_certmsg_size_tls12(sent));
+        }
+        sk_X509_push(chain, inter);
+        sk_X509_push(chain, root);
+        sk_X509_push(sent, inter);
+        sk_X509_push(sent, root);
+    }
+    sk_X509_free(chain);
+    sk_X509_free(sent);
+    X509_free(leaf);
+    X509_free(inter);
+    X509_free(root);
+    EVP_PKEY_free(leaf_key);
+    EVP_PKEY_free(root_key);
+}
+
 int main(void)
 {
     apr_pool_t *pool = tlsi_test_init();
@@ -165,5 +236,6 @@ int main(void)
     TLSI_RUN(parse_rejects_malformed, pool);
     TLSI_RUN(probe_follows_sigalg_settings, pool);
     TLSI_RUN(probe_uses_given_identity, pool);
+    TLSI_RUN(certificate_message_model, pool);
     return tlsi_test_done("test_careq");
 }

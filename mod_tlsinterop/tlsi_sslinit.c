@@ -1,0 +1,55 @@
+/* Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+
+#include "tlsi_audit.h"
+#include "tlsi_fragfit.h"
+#include "tlsi_log.h"
+#include "tlsi_ssl_hooks.h"
+#include "tlsi_sslinit.h"
+#include "tlsi_trim.h"
+
+static int init_server(server_rec *s, apr_pool_t *p, int is_proxy,
+                       SSL_CTX *ctx)
+{
+    tlsi_vhost_init_t vi;
+
+    /* Proxy contexts are clients, and may be shared between sections. */
+    if (is_proxy) {
+        return OK;
+    }
+    /* The pre-flight pass's contexts are thrown away. */
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+        return OK;
+    }
+    vi.s = s;
+    vi.pconf = p;
+    vi.ctx = ctx;
+    vi.conf = tlsi_srv_conf(s);
+    if (!tlsi_enabled(vi.conf)) {
+        return OK;
+    }
+    apr_pool_create(&vi.ptemp, p);
+    vi.vhost = tlsi_vhost_id(vi.ptemp, s);
+
+    tlsi_audit_certificates(&vi);
+    tlsi_trim_ca_list(&vi);
+    tlsi_fragfit_install(&vi);
+
+    apr_pool_destroy(vi.ptemp);
+    return OK;
+}
+
+void tlsi_sslinit_register_hooks(apr_pool_t *p)
+{
+    (void)p;
+    APR_OPTIONAL_HOOK(ssl, init_server, init_server, NULL, NULL,
+                      APR_HOOK_MIDDLE);
+}
