@@ -26,13 +26,14 @@ MOD_SO    = $(MOD_DIR)/.libs/mod_tlsinterop.so
 
 # The pure core: needs only OpenSSL and APR, so unit tests link it directly.
 CORE_SRC  = $(addprefix $(MOD_DIR)/,tlsi_agent.c tlsi_args.c tlsi_calist.c \
-              tlsi_careq.c tlsi_names.c tlsi_probe.c)
+              tlsi_careq.c tlsi_certmsg.c tlsi_fragment.c tlsi_names.c \
+              tlsi_probe.c)
 
 UNIT_TESTS = $(patsubst tests/unit/%.c,tests/unit/bin/%,$(wildcard tests/unit/test_*.c))
 CLIENTS    = $(patsubst %.c,%,$(wildcard tests/clients/*.c))
 
 .PHONY: all module clients unit-tests test unit integration deps install \
-        demo demo-stop clean
+        demo demo-stop clean bench-fragfit
 
 all: module clients
 
@@ -71,6 +72,14 @@ integration: all
 deps:
 	@tests/install-deps.sh
 
+# Cost of fitting the CA list to a negotiated max_fragment_length.
+bench/fragfit_cost: bench/fragfit_cost.c $(CORE_SRC) $(MOD_HDR)
+	$(CC) $(WARN) -O2 -g -I$(MOD_DIR) $(APR_CFLAGS) -o $@ $< $(CORE_SRC) \
+	    $(MOD_LIBS) $(APR_LIBS) -lpthread
+
+bench-fragfit: bench/fragfit_cost
+	bench/fragfit_cost
+
 install: module
 	$(APXS) -i -n tlsinterop $(MOD_DIR)/mod_tlsinterop.la
 
@@ -83,5 +92,6 @@ demo-stop:
 
 clean:
 	rm -rf $(MOD_DIR)/.libs $(MOD_DIR)/*.la $(MOD_DIR)/*.lo $(MOD_DIR)/*.slo \
-	       $(MOD_DIR)/*.o $(MOD_DIR)/build.log tests/unit/bin $(CLIENTS)
+	       $(MOD_DIR)/*.o $(MOD_DIR)/build.log tests/unit/bin $(CLIENTS) \
+	       bench/fragfit_cost
 	find tests -name __pycache__ -type d -prune -exec rm -rf {} +

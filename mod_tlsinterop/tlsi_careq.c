@@ -23,7 +23,8 @@ apr_size_t tlsi_name_wire_len(const X509_NAME *name)
     return der_len > 0 ? 2 + (apr_size_t)der_len : 0;
 }
 
-apr_size_t tlsi_cr_size_tls12(const tlsi_cr_shape_t *shape, apr_size_t names_len)
+apr_size_t tlsi_cr_size_tls12(const tlsi_cr_shape_t *shape,
+                              apr_size_t names_len)
 {
     if (!shape->tls12_known) {
         return 0;
@@ -34,7 +35,8 @@ apr_size_t tlsi_cr_size_tls12(const tlsi_cr_shape_t *shape, apr_size_t names_len
            + 2 + names_len;
 }
 
-apr_size_t tlsi_cr_size_tls13(const tlsi_cr_shape_t *shape, apr_size_t names_len)
+apr_size_t tlsi_cr_size_tls13(const tlsi_cr_shape_t *shape,
+                              apr_size_t names_len)
 {
     apr_size_t size;
 

@@ -33,11 +33,11 @@ typedef struct tlsi_cr_shape {
     /* TLS 1.2 (and 1.0/1.1, which send a subset): */
     int tls12_known;                /* 0 if the shape could not be learned */
     unsigned int tls12_cert_types;  /* entries in certificate_types */
-    unsigned int tls12_sigalgs;     /* entries in supported_signature_algorithms */
+    unsigned int tls12_sigalgs;     /* supported_signature_algorithms */
     /* TLS 1.3: */
     int tls13_known;
-    unsigned int tls13_sigalgs;     /* entries in the signature_algorithms ext */
-    apr_size_t tls13_other_ext;     /* bytes of any other extensions, headers included */
+    unsigned int tls13_sigalgs;     /* in the signature_algorithms ext */
+    apr_size_t tls13_other_ext;     /* other extensions' bytes, headers too */
 } tlsi_cr_shape_t;
 
 /*
@@ -51,8 +51,10 @@ apr_size_t tlsi_name_wire_len(const X509_NAME *name);
  * list whose entries add up to names_len bytes (the sum of
  * tlsi_name_wire_len; 0 for an empty list).  Returns 0 for an unknown shape.
  */
-apr_size_t tlsi_cr_size_tls12(const tlsi_cr_shape_t *shape, apr_size_t names_len);
-apr_size_t tlsi_cr_size_tls13(const tlsi_cr_shape_t *shape, apr_size_t names_len);
+apr_size_t tlsi_cr_size_tls12(const tlsi_cr_shape_t *shape,
+                              apr_size_t names_len);
+apr_size_t tlsi_cr_size_tls13(const tlsi_cr_shape_t *shape,
+                              apr_size_t names_len);
 
 /* The larger of the two: the size a budget has to hold. */
 apr_size_t tlsi_cr_size(const tlsi_cr_shape_t *shape, apr_size_t names_len);

@@ -24,6 +24,7 @@ void *tlsi_create_srv_conf(apr_pool_t *p, server_rec *s)
 
     (void)s;
     conf->enabled = TLSI_UNSET;
+    conf->ca_fit_fragment = TLSI_UNSET;
     conf->ka_margin = TLSI_UNSET;
     return conf;
 }
@@ -34,6 +35,8 @@ void *tlsi_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     tlsi_srv_conf_t *merged = apr_pcalloc(p, sizeof(*merged));
 
     merged->enabled = add->enabled != TLSI_UNSET ? add->enabled : base->enabled;
+    merged->ca_fit_fragment = add->ca_fit_fragment != TLSI_UNSET
+                              ? add->ca_fit_fragment : base->ca_fit_fragment;
     merged->agents = add->agents ? add->agents : base->agents;
     merged->ka_margin = add->ka_margin != TLSI_UNSET ? add->ka_margin
                                                      : base->ka_margin;
@@ -66,6 +69,11 @@ tlsi_srv_conf_t *tlsi_srv_conf(const server_rec *s)
 int tlsi_enabled(const tlsi_srv_conf_t *conf)
 {
     return conf->enabled != 0;
+}
+
+int tlsi_fit_fragment(const tlsi_srv_conf_t *conf)
+{
+    return conf->ca_fit_fragment != 0;
 }
 
 const tlsi_agent_rules_t *tlsi_agents(const tlsi_srv_conf_t *conf)
@@ -140,6 +148,13 @@ static const char *set_enabled(cmd_parms *cmd, void *dconf, int flag)
     return NULL;
 }
 
+static const char *set_fit_fragment(cmd_parms *cmd, void *dconf, int flag)
+{
+    (void)dconf;
+    conf_of(cmd)->ca_fit_fragment = flag;
+    return NULL;
+}
+
 static const char *add_legacy_agent(cmd_parms *cmd, void *dconf,
                                     const char *pattern, const char *option)
 {
@@ -211,6 +226,9 @@ const command_rec tlsi_cmds[] = {
     AP_INIT_TAKE1("TLSInteropCAListPrefer", set_ca_prefer, NULL, RSRC_CONF,
                   "<file>: PEM certificates whose subjects are advertised "
                   "first, in file order, when the CA list is trimmed"),
+    AP_INIT_FLAG("TLSInteropCAListFitFragment", set_fit_fragment, NULL,
+                 RSRC_CONF, "On|Off: fit the CA list to a connection's "
+                 "negotiated max_fragment_length (default On)"),
     AP_INIT_TAKE12("TLSInteropLegacyAgent", add_legacy_agent, NULL, RSRC_CONF,
                    "<regex> [shutdown=standard|accurate|unclean], or none: "
                    "User-Agents that get Connection: close, and how the "

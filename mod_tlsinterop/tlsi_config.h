@@ -26,11 +26,12 @@ typedef struct tlsi_srv_conf {
     tlsi_calimit_mode_e ca_limit_mode;
     apr_size_t ca_limit_bytes;
     const char *ca_limit_arg;          /* as written, for logs */
-    const char *ca_prefer_path;        /* resolved TLSInteropCAListPrefer file */
+    const char *ca_prefer_path;        /* TLSInteropCAListPrefer, resolved */
     apr_array_header_t *ca_prefer;     /* its subjects, X509_NAME * */
+    int ca_fit_fragment;               /* TLSInteropCAListFitFragment */
     tlsi_agent_rules_t *agents;        /* NULL: not set here */
-    int ka_margin;                     /* seconds, TLSI_MARGIN_OFF, TLSI_UNSET */
-    int counter_slot;                  /* this server's counters (tlsi_counters) */
+    int ka_margin;                     /* seconds, TLSI_MARGIN_OFF or unset */
+    int counter_slot;                  /* its slot in tlsi_counters */
 } tlsi_srv_conf_t;
 
 extern module AP_MODULE_DECLARE_DATA tlsinterop_module;
@@ -45,6 +46,7 @@ tlsi_srv_conf_t *tlsi_srv_conf(const server_rec *s);
 
 /* Effective values, defaults applied. */
 int tlsi_enabled(const tlsi_srv_conf_t *conf);
+int tlsi_fit_fragment(const tlsi_srv_conf_t *conf);
 const tlsi_agent_rules_t *tlsi_agents(const tlsi_srv_conf_t *conf);
 /* Seconds, or TLSI_MARGIN_OFF. */
 int tlsi_keepalive_margin(const tlsi_srv_conf_t *conf);

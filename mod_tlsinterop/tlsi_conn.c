@@ -251,7 +251,8 @@ static int decide(request_rec *r, hint_undo_t *undo)
     if (margin == TLSI_MARGIN_OFF) {
         return 0;
     }
-    seconds = (int)apr_time_sec(enforced_timeout(r) - apr_time_from_sec(margin));
+    seconds = (int)apr_time_sec(enforced_timeout(r)
+                                - apr_time_from_sec(margin));
     if (seconds < 1) {
         /* No timeout left to advertise that a client could rely on. */
         force_close(r);
@@ -377,7 +378,8 @@ static int log_transaction(request_rec *r)
                   "keep-alive (%s; %" APR_UINT64_T_FMT " on this vhost): %s",
                   stopping ? "server stopping" : "marked to close after the "
                   "headers were sent",
-                  tlsi_counter_value(r->server, TLSI_CNT_CLOSES_AFTER_KEEPALIVE),
+                  tlsi_counter_value(r->server,
+                                     TLSI_CNT_CLOSES_AFTER_KEEPALIVE),
                   r->the_request);
     apr_table_setn(r->subprocess_env, TLSI_ENV_CONNECTION,
                    close_fate(r->connection));

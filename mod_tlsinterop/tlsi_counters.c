@@ -31,6 +31,7 @@ static const char *const names[TLSI_CNT_COUNT] = {
     "KeepAliveHints",
     "ClosesAfterKeepAlive",
     "UncleanCloses",
+    "FragmentFits",
 };
 
 static apr_status_t forget_slots(void *data)

@@ -19,8 +19,9 @@ typedef enum {
     TLSI_CNT_LEGACY_MATCHES = 0,    /* requests from a legacy agent */
     TLSI_CNT_FORCED_CLOSES,         /* responses the module made close */
     TLSI_CNT_KEEPALIVE_HINTS,       /* Keep-Alive: timeout= sent */
-    TLSI_CNT_CLOSES_AFTER_KEEPALIVE,/* closed although keep-alive was announced */
+    TLSI_CNT_CLOSES_AFTER_KEEPALIVE, /* closed after announcing keep-alive */
     TLSI_CNT_UNCLEAN_CLOSES,        /* closed without close_notify, by rule */
+    TLSI_CNT_FRAGMENT_FITS,         /* lists cut to a max_fragment_length */
     TLSI_CNT_COUNT
 } tlsi_counter_e;
 

@@ -64,7 +64,8 @@ const char *tlsi_pem_subjects(apr_pool_t *p, const char *path,
     ERR_set_mark();
     bio = BIO_new_file(path, "r");
     if (bio == NULL) {
-        error = apr_psprintf(p, "cannot open '%s': %s", path, openssl_reason(p));
+        error = apr_psprintf(p, "cannot open '%s': %s", path,
+                             openssl_reason(p));
         ERR_pop_to_mark();
         return error;
     }

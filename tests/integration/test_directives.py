@@ -97,6 +97,7 @@ def test_prefer_takes_a_file(make_httpd):
                                        "TLSInteropCAListPrefer /dev/null",
                                        "TLSInteropLegacyAgent none",
                                        "TLSInteropKeepAliveMargin 1",
+                                       "TLSInteropCAListFitFragment off",
                                        "TLSInterop on"])
 def test_not_allowed_in_directory_context(make_httpd, directive):
     server = make_httpd()
@@ -130,10 +131,11 @@ def test_bad_keepalive_margin(make_httpd, value):
                 "use off, or a whole number of seconds from 0 to 3600")
 
 
+@pytest.mark.parametrize("directive", ["TLSInterop", "TLSInteropCAListFitFragment"])
 @pytest.mark.parametrize("value", ["maybe", "1", ""])
-def test_bad_master_switch(make_httpd, value):
+def test_bad_flag(make_httpd, directive, value):
     server = make_httpd()
-    check_fails(server, "TLSInterop %s\n" % value, "TLSInterop",
+    check_fails(server, "%s %s\n" % (directive, value), directive,
                 "must be On or Off")
 
 
@@ -145,6 +147,7 @@ def test_good_values_pass(make_httpd, pki):
     body += vhosts.listen(port)
     body += vhosts.ssl_vhost(port, pki.server, pki.bundle200, extra="""
         TLSInterop off
+        TLSInteropCAListFitFragment off
         TLSInteropCAListLimit none
         TLSInteropCAListPrefer %s
         TLSInteropLegacyAgent none
