@@ -16,11 +16,8 @@
  * Exit status: 0 handshake done, no message split; 1 a message was split
  * (refused); 2 any other failure.
  *
- * Record boundaries come from OpenSSL's message callback: every record
- * header, and for TLS 1.3 the inner content type.  A TLS 1.3 record's
- * plaintext is its length less the inner type byte and a 16-byte AEAD tag,
- * so only AES-GCM and ChaCha20-Poly1305 suites are offered.  After a TLS
- * 1.2 ChangeCipherSpec only Finished follows, and is not tracked.
+ * Record boundaries come from OpenSSL's message callback, through the
+ * tracker the tlsinterop-probe tool uses (tools/probe_track.c).
  */
 
 #include <errno.h>
@@ -35,131 +32,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#define AEAD_TAG_LEN 16
-#define RT_CHANGE_CIPHER_SPEC 20
-#define RT_HANDSHAKE 22
-#define RT_APPLICATION_DATA 23
-
-typedef struct {
-    int fd;
-    int verbose;
-    int tracking;              /* 0 once plaintext lengths are unknown */
-    int after_ccs;
-    size_t pending_outer_len;  /* TLS 1.3 record awaiting its inner type */
-    size_t record_bytes;       /* handshake plaintext received in records */
-    size_t message_bytes;      /* ... and consumed by whole messages */
-    int records_in_message;    /* records the current message touched */
-    int split;                 /* a split message was seen */
-    int split_type;
-    size_t split_len;
-    int split_records;
-    size_t certreq_len;
-    int certreq_records;
-} track_t;
-
-static const char *message_name(int type)
-{
-    switch (type) {
-    case 1: return "ClientHello";
-    case 2: return "ServerHello";
-    case 4: return "NewSessionTicket";
-    case 8: return "EncryptedExtensions";
-    case 11: return "Certificate";
-    case 12: return "ServerKeyExchange";
-    case 13: return "CertificateRequest";
-    case 14: return "ServerHelloDone";
-    case 15: return "CertificateVerify";
-    case 20: return "Finished";
-    case 22: return "CertificateStatus";
-    default: return "handshake message";
-    }
-}
-
-/* A handshake record with len bytes of plaintext arrived. */
-static void on_handshake_record(track_t *t, size_t len)
-{
-    if (t->record_bytes > t->message_bytes) {
-        /* The previous record ended inside a message: this one carries the
-         * rest of it. */
-        t->records_in_message++;
-    }
-    else {
-        t->records_in_message = 1;
-    }
-    t->record_bytes += len;
-}
-
-static void on_record_header(track_t *t, const unsigned char *h)
-{
-    size_t len = ((size_t)h[3] << 8) | h[4];
-
-    if (h[0] == RT_CHANGE_CIPHER_SPEC) {
-        t->after_ccs = 1;
-    }
-    else if (h[0] == RT_HANDSHAKE) {
-        if (t->after_ccs) {
-            t->tracking = 0;   /* TLS 1.2: encrypted Finished */
-        }
-        else if (t->tracking) {
-            on_handshake_record(t, len);
-        }
-    }
-    else if (h[0] == RT_APPLICATION_DATA) {
-        t->pending_outer_len = len;
-    }
-}
-
-static void on_message(track_t *t, const unsigned char *msg, size_t len)
-{
-    int type = msg[0];
-
-    if (!t->tracking) {
-        return;
-    }
-    t->message_bytes += len;
-    if (t->verbose) {
-        fprintf(stderr, "<<< %s, %zu bytes, %d record(s)\n", message_name(type),
-                len, t->records_in_message);
-    }
-    if (type == 13) {
-        t->certreq_len = len;
-        t->certreq_records = t->records_in_message;
-    }
-    if (t->records_in_message > 1 && !t->split) {
-        t->split = 1;
-        t->split_type = type;
-        t->split_len = len;
-        t->split_records = t->records_in_message;
-        /* Abort, as the clients we stand in for do. */
-        shutdown(t->fd, SHUT_RDWR);
-    }
-}
-
-static void msg_cb(int write_p, int version, int content_type, const void *buf,
-                   size_t len, SSL *ssl, void *arg)
-{
-    track_t *t = arg;
-    const unsigned char *bytes = buf;
-
-    (void)version;
-    (void)ssl;
-    if (write_p) {
-        return;
-    }
-    if (content_type == SSL3_RT_HEADER && len >= 5) {
-        on_record_header(t, bytes);
-    }
-    else if (content_type == SSL3_RT_INNER_CONTENT_TYPE && len == 1) {
-        if (bytes[0] == RT_HANDSHAKE && t->tracking
-            && t->pending_outer_len > AEAD_TAG_LEN) {
-            on_handshake_record(t, t->pending_outer_len - 1 - AEAD_TAG_LEN);
-        }
-        t->pending_outer_len = 0;
-    }
-    else if (content_type == SSL3_RT_HANDSHAKE && len >= 4) {
-        on_message(t, bytes, len);
-    }
-}
+#include "../../tools/probe_track.h"
 
 static int tcp_connect(const char *host, const char *port)
 {
@@ -213,15 +86,14 @@ static void usage(void)
 int main(int argc, char **argv)
 {
     const char *servername = NULL, *cert = NULL, *key = NULL;
-    int version = 0, maxfrag = 0, i, rc;
-    track_t t;
+    int version = 0, maxfrag = 0, verbose = 0, i, rc, fd;
+    const probe_msg_t *certreq;
+    probe_track_t t;
     SSL_CTX *ctx;
     SSL *ssl;
 
     /* Writes after the abort must fail, not kill us. */
     signal(SIGPIPE, SIG_IGN);
-    memset(&t, 0, sizeof(t));
-    t.tracking = 1;
     for (i = 1; i < argc && argv[i][0] == '-'; i++) {
         if (!strcmp(argv[i], "-tls1_2")) {
             version = TLS1_2_VERSION;
@@ -230,7 +102,7 @@ int main(int argc, char **argv)
             version = TLS1_3_VERSION;
         }
         else if (!strcmp(argv[i], "-v")) {
-            t.verbose = 1;
+            verbose = 1;
         }
         else if (i + 1 < argc && !strcmp(argv[i], "-servername")) {
             servername = argv[++i];
@@ -257,9 +129,7 @@ int main(int argc, char **argv)
 
     ctx = SSL_CTX_new(TLS_client_method());
     SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
-    SSL_CTX_set_ciphersuites(ctx, "TLS_AES_128_GCM_SHA256:"
-                             "TLS_AES_256_GCM_SHA384:"
-                             "TLS_CHACHA20_POLY1305_SHA256");
+    SSL_CTX_set_ciphersuites(ctx, PROBE_TLS13_SUITES);
     if (version) {
         SSL_CTX_set_min_proto_version(ctx, version);
         SSL_CTX_set_max_proto_version(ctx, version);
@@ -272,25 +142,31 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    t.fd = tcp_connect(argv[i], argv[i + 1]);
-    if (t.fd < 0) {
+    fd = tcp_connect(argv[i], argv[i + 1]);
+    if (fd < 0) {
         return 2;
     }
     ssl = SSL_new(ctx);
-    SSL_set_fd(ssl, t.fd);
+    SSL_set_fd(ssl, fd);
     if (servername) {
         SSL_set_tlsext_host_name(ssl, servername);
     }
     if (maxfrag) {
         SSL_set_tlsext_max_fragment_length(ssl, maxfrag);
     }
-    SSL_set_msg_callback(ssl, msg_cb);
-    SSL_set_msg_callback_arg(ssl, &t);
+    probe_track_init(&t, fd, -1);
+    probe_track_attach(&t, ssl);
 
     rc = SSL_connect(ssl);
-    if (t.split) {
+    for (i = 0; verbose && i < t.count; i++) {
+        fprintf(stderr, "<<< %s, %zu bytes, %d record(s)\n",
+                probe_message_name(t.msgs[i].type), t.msgs[i].len,
+                t.msgs[i].records);
+    }
+    if (t.split >= 0) {
         printf("refused: %s of %zu bytes split across %d records\n",
-               message_name(t.split_type), t.split_len, t.split_records);
+               probe_message_name(t.msgs[t.split].type), t.msgs[t.split].len,
+               t.msgs[t.split].records);
         return 1;
     }
     if (rc != 1) {
@@ -299,14 +175,15 @@ int main(int argc, char **argv)
         return 2;
     }
     printf("ok: %s, %s", SSL_get_version(ssl), SSL_get_cipher(ssl));
-    if (t.certreq_len) {
-        printf(", CertificateRequest %zu bytes in %d record(s)", t.certreq_len,
-               t.certreq_records);
+    certreq = probe_track_find(&t, SSL3_MT_CERTIFICATE_REQUEST);
+    if (certreq != NULL) {
+        printf(", CertificateRequest %zu bytes in %d record(s)", certreq->len,
+               certreq->records);
     }
     printf("\n");
     SSL_shutdown(ssl);
     SSL_free(ssl);
     SSL_CTX_free(ctx);
-    close(t.fd);
+    close(fd);
     return 0;
 }
