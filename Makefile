@@ -1,8 +1,8 @@
 # mod_tlsinterop: build, test, install and demo.
 #
-#   make            build the module and the test clients
+#   make            build the module, the tlsinterop-probe tool, test clients
 #   make test       install missing Debian packages, build, run every test
-#   make install    install the module with apxs -i
+#   make install    install the module (apxs -i) and tlsinterop-probe
 #   make demo       start a private httpd on 127.0.0.1 that shows the module
 #   make demo-stop  stop it
 #   make clean      remove build output
@@ -11,6 +11,7 @@ APXS      ?= apxs
 PYTHON    ?= /usr/bin/python3
 CC        ?= gcc
 DEMO_PORT ?= 8443
+BINDIR    ?= /usr/local/bin
 
 comma     := ,
 WARN      = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
@@ -29,13 +30,16 @@ CORE_SRC  = $(addprefix $(MOD_DIR)/,tlsi_agent.c tlsi_args.c tlsi_calist.c \
               tlsi_careq.c tlsi_certmsg.c tlsi_fragment.c tlsi_names.c \
               tlsi_probe.c)
 
+PROBE      = tools/tlsinterop-probe
+PROBE_SRC  = $(wildcard tools/*.c) $(MOD_DIR)/tlsi_careq.c
+
 UNIT_TESTS = $(patsubst tests/unit/%.c,tests/unit/bin/%,$(wildcard tests/unit/test_*.c))
 CLIENTS    = $(patsubst %.c,%,$(wildcard tests/clients/*.c))
 
-.PHONY: all module clients unit-tests test unit integration deps install \
+.PHONY: all module tools clients unit-tests test unit integration deps install \
         demo demo-stop clean bench-fragfit
 
-all: module clients
+all: module tools clients
 
 module: $(MOD_SO)
 
@@ -45,10 +49,17 @@ $(MOD_SO): $(MOD_SRC) $(MOD_HDR)
 	    || { cat $(MOD_DIR)/build.log; exit 1; }
 	@grep -E 'warning|error' $(MOD_DIR)/build.log | grep -v Werror= || true
 
+tools: $(PROBE)
+
+# OpenSSL only at run time; it shares the module's CertificateRequest parser.
+$(PROBE): $(PROBE_SRC) $(wildcard tools/*.h) $(MOD_DIR)/tlsi_careq.h
+	$(CC) $(WARN) -O2 -g -I$(MOD_DIR) $(APR_CFLAGS) -o $@ $(PROBE_SRC) $(SSL_LIBS)
+
 clients: $(CLIENTS)
 
-tests/clients/%: tests/clients/%.c
-	$(CC) $(WARN) -O2 -g -o $@ $< $(SSL_LIBS)
+# The clients share the tlsinterop-probe tool's record tracking.
+tests/clients/%: tests/clients/%.c tools/probe_track.c tools/probe_track.h
+	$(CC) $(WARN) -O2 -g -o $@ $< tools/probe_track.c $(SSL_LIBS)
 
 unit-tests: $(UNIT_TESTS)
 
@@ -80,8 +91,10 @@ bench/fragfit_cost: bench/fragfit_cost.c $(CORE_SRC) $(MOD_HDR)
 bench-fragfit: bench/fragfit_cost
 	bench/fragfit_cost
 
-install: module
+install: module tools
 	$(APXS) -i -n tlsinterop $(MOD_DIR)/mod_tlsinterop.la
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 755 $(PROBE) $(DESTDIR)$(BINDIR)/tlsinterop-probe
 
 demo: deps
 	$(MAKE) all
@@ -93,5 +106,5 @@ demo-stop:
 clean:
 	rm -rf $(MOD_DIR)/.libs $(MOD_DIR)/*.la $(MOD_DIR)/*.lo $(MOD_DIR)/*.slo \
 	       $(MOD_DIR)/*.o $(MOD_DIR)/build.log tests/unit/bin $(CLIENTS) \
-	       bench/fragfit_cost
+	       bench/fragfit_cost $(PROBE)
 	find tests -name __pycache__ -type d -prune -exec rm -rf {} +
