@@ -20,26 +20,36 @@
 
 #include "httpd.h"
 #include "http_config.h"
+#include "http_core.h"
 
 #include "tlsi_config.h"
 #include "tlsi_conn.h"
 #include "tlsi_counters.h"
+#include "tlsi_log.h"
 #include "tlsi_sslinit.h"
+#include "tlsi_status.h"
 
+/* After mod_ssl's, which runs the per-vhost start-up steps. */
 static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                        server_rec *s)
 {
     (void)plog;
-    (void)ptemp;
-    return tlsi_counters_init(pconf, s) == APR_SUCCESS ? OK : DONE;
+    if (tlsi_counters_init(pconf, s) != APR_SUCCESS) {
+        return DONE;
+    }
+    if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
+        tlsi_log_startup(ptemp, s);
+    }
+    return OK;
 }
 
 static void register_hooks(apr_pool_t *p)
 {
     tlsi_config_register_hooks(p);
-    ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_LAST);
     tlsi_sslinit_register_hooks(p);
     tlsi_conn_register_hooks(p);
+    tlsi_status_register_hooks(p);
 }
 
 AP_DECLARE_MODULE(tlsinterop) = {
@@ -50,5 +60,7 @@ AP_DECLARE_MODULE(tlsinterop) = {
     tlsi_merge_srv_conf,        /* per-server config merger */
     tlsi_cmds,                  /* command table */
     register_hooks,
-    0                           /* flags */
+    /* Every vhost gets its own merged configuration, even one without our
+     * directives: it holds the vhost's counter slot and start-up state. */
+    AP_MODULE_FLAG_ALWAYS_MERGE
 };

@@ -6,6 +6,7 @@
  */
 
 #include <pthread.h>
+#include <string.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -137,6 +138,16 @@ const tlsi_agent_rule_t *tlsi_agent_match(const tlsi_agent_rules_t *rules,
         }
     }
     return NULL;
+}
+
+const char *tlsi_agent_engine(apr_pool_t *p)
+{
+    char version[64];
+
+    if (pcre2_config(PCRE2_CONFIG_VERSION, version) < 0) {
+        return "PCRE2";
+    }
+    return apr_pstrcat(p, "PCRE2 ", strtok(version, " "), NULL);
 }
 
 const char *tlsi_shutdown_name(tlsi_shutdown_e mode)

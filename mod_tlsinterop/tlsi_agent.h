@@ -64,6 +64,9 @@ const tlsi_agent_rule_t *tlsi_agent_match(const tlsi_agent_rules_t *rules,
                                           const char *user_agent,
                                           apr_size_t len);
 
+/* The regular expression engine and its version, e.g. "PCRE2 10.42". */
+const char *tlsi_agent_engine(apr_pool_t *p);
+
 /* "standard", "accurate" or "unclean". */
 const char *tlsi_shutdown_name(tlsi_shutdown_e mode);
 

@@ -18,4 +18,11 @@
 /* "host:port", plus " (file:line)" for a <VirtualHost>. */
 const char *tlsi_vhost_id(apr_pool_t *p, const server_rec *s);
 
+/* The one line logged at each start-up: version, features, and how many
+ * SSL vhosts the module acts for. */
+void tlsi_log_startup(apr_pool_t *ptemp, server_rec *base);
+
+/* Just "host:port". */
+const char *tlsi_vhost_key(apr_pool_t *p, const server_rec *s);
+
 #endif /* TLSI_LOG_H */
