@@ -11,8 +11,8 @@
 
 #include <apr_strings.h>
 
+#include "tlsi_certcb.h"
 #include "tlsi_counters.h"
-#include "tlsi_fragfit.h"
 #include "tlsi_fragment.h"
 #include "tlsi_shape.h"
 #include "tlsi_trim.h"
@@ -22,18 +22,30 @@ APLOG_USE_MODULE(tlsinterop);
 /* What a vhost's callback needs, made at start-up from pconf. */
 typedef struct {
     server_rec *s;
+    int trimmed;                /* the vhost's list is a trimmed one */
+    int fit_needed;             /* some fragment length needs a shorter list */
     tlsi_fragment_fit_t fit;
-} fragfit_t;
+} certcb_t;
 
-static int fit_to_fragment(SSL *ssl, void *arg)
+static int on_certificate(SSL *ssl, void *arg)
 {
-    const fragfit_t *ff = arg;
-    int rc = tlsi_fragment_fit_connection(&ff->fit, ssl);
+    const certcb_t *cb = arg;
+    int cut = 0;
 
-    if (rc > 0) {
-        tlsi_count(ff->s, TLSI_CNT_FRAGMENT_FITS);
+    if (cb->fit_needed) {
+        cut = tlsi_fragment_fit_connection(&cb->fit, ssl);
+        if (cut < 0) {
+            return 0;   /* out of memory: fail the handshake */
+        }
+        if (cut > 0) {
+            tlsi_count(cb->s, TLSI_CNT_FRAGMENT_FITS);
+        }
     }
-    return rc >= 0;     /* out of memory fails the handshake */
+    /* A CertificateRequest goes out when the server verifies clients. */
+    if ((cb->trimmed || cut) && (SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER)) {
+        tlsi_count(cb->s, TLSI_CNT_TRIMMED_HANDSHAKES);
+    }
+    return 1;
 }
 
 static apr_status_t release_fit(void *fit)
@@ -42,48 +54,55 @@ static apr_status_t release_fit(void *fit)
     return APR_SUCCESS;
 }
 
-void tlsi_fragfit_install(const tlsi_vhost_init_t *vi)
+/* Prepare the per-fragment-length lists; 1 if some length needs one. */
+static int prepare_fit(const tlsi_vhost_init_t *vi, certcb_t *cb)
 {
-    const STACK_OF(X509_NAME) *advertised;
+    const STACK_OF(X509_NAME) *advertised = tlsi_advertised_names(vi->ctx);
     const tlsi_calist_t *order;
     const char *counts = "";
     apr_size_t budget;
-    fragfit_t *ff;
     unsigned int code;
 
     if (!tlsi_fit_fragment(vi->conf)
-        || tlsi_ca_limit(vi->conf, &budget) != TLSI_CALIMIT_BYTES) {
-        return;
-    }
-    advertised = tlsi_advertised_names(vi->ctx);
-    if (advertised == NULL || sk_X509_NAME_num(advertised) == 0) {
-        return;
+        || tlsi_ca_limit(vi->conf, &budget) != TLSI_CALIMIT_BYTES
+        || advertised == NULL || sk_X509_NAME_num(advertised) == 0) {
+        return 0;
     }
     /* The context owns these names for as long as the callback can run. */
     order = tlsi_calist_order(vi->pconf, advertised, NULL, NULL);
     if (order == NULL) {
-        return;
+        return 0;
     }
-    ff = apr_pcalloc(vi->pconf, sizeof(*ff));
-    ff->s = vi->s;
-    switch (tlsi_fragment_fit_prepare(&ff->fit, order, tlsi_shape_of(vi))) {
+    switch (tlsi_fragment_fit_prepare(&cb->fit, order, tlsi_shape_of(vi))) {
     case 0:
-        return;     /* fits every length: no callback, no per-handshake work */
+        return 0;
     case -1:
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, vi->s, "%s: out of memory "
                      "preparing CA lists for max_fragment_length", vi->vhost);
-        return;
+        return 0;
     }
-    apr_pool_cleanup_register(vi->pconf, &ff->fit, release_fit,
+    apr_pool_cleanup_register(vi->pconf, &cb->fit, release_fit,
                               apr_pool_cleanup_null);
-    SSL_CTX_set_cert_cb(vi->ctx, fit_to_fragment, ff);
     for (code = 1; code <= TLSI_FRAGMENT_CODES; code++) {
         counts = apr_psprintf(vi->ptemp, "%s%s%u bytes: %d", counts,
                               code > 1 ? ", " : "", TLSI_FRAGMENT_BYTES(code),
-                              ff->fit.kept[code - 1]);
+                              cb->fit.kept[code - 1]);
     }
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, vi->s,
                  "%s: connections that negotiate max_fragment_length get the "
                  "first CA names of %d that fit: %s", vi->vhost, order->count,
                  counts);
+    return 1;
+}
+
+void tlsi_certcb_install(const tlsi_vhost_init_t *vi, int trimmed)
+{
+    certcb_t *cb = apr_pcalloc(vi->pconf, sizeof(*cb));
+
+    cb->s = vi->s;
+    cb->trimmed = trimmed;
+    cb->fit_needed = prepare_fit(vi, cb);
+    if (cb->trimmed || cb->fit_needed) {
+        SSL_CTX_set_cert_cb(vi->ctx, on_certificate, cb);
+    }
 }

@@ -6,21 +6,23 @@
  */
 
 /*
- * tlsi_fragfit: fit the CA list to a connection's negotiated
- * max_fragment_length (RFC 6066: 512, 1024, 2048 or 4096 bytes).
+ * tlsi_certcb: the OpenSSL certificate callback set on a vhost's SSL_CTX.
+ * It runs on every full handshake, after SNI has chosen the vhost and
+ * before the CertificateRequest is built, and
  *
- * At start-up the number of names that fit each length is worked out for
- * each vhost (tlsi_fragment.c); an OpenSSL certificate callback, set on the
- * vhost's SSL_CTX, then gives a connection that negotiated the extension a
- * copy of that many names.  A vhost whose list fits every length gets no
- * callback; a connection without the extension costs one check.
+ *  - fits the CA list to the connection's negotiated max_fragment_length
+ *    (tlsi_fragment.c), and
+ *  - counts the handshakes that advertise a trimmed list.
+ *
+ * A vhost whose list was not trimmed and fits every fragment length gets
+ * no callback, so its handshakes cost nothing.
  */
-#ifndef TLSI_FRAGFIT_H
-#define TLSI_FRAGFIT_H
+#ifndef TLSI_CERTCB_H
+#define TLSI_CERTCB_H
 
 #include "tlsi_sslinit.h"
 
-/* After trimming: prepare vi's context, if any fragment length needs it. */
-void tlsi_fragfit_install(const tlsi_vhost_init_t *vi);
+/* After trimming (trimmed: the vhost's own list was cut or emptied). */
+void tlsi_certcb_install(const tlsi_vhost_init_t *vi, int trimmed);
 
-#endif /* TLSI_FRAGFIT_H */
+#endif /* TLSI_CERTCB_H */

@@ -7,8 +7,10 @@
 
 /*
  * tlsi_counters: what the module did, counted per virtual host in shared
- * memory that every child adds to.  Counters start at zero with each
- * configuration generation (start-up and every restart).
+ * memory that every child adds to.  The parent keeps the memory across
+ * restarts, so counters run on through graceful and full restarts; a
+ * vhost is known by its "host:port", and vhosts that share one share
+ * their counters.
  */
 #ifndef TLSI_COUNTERS_H
 #define TLSI_COUNTERS_H
@@ -16,17 +18,18 @@
 #include "httpd.h"
 
 typedef enum {
-    TLSI_CNT_LEGACY_MATCHES = 0,    /* requests from a legacy agent */
+    TLSI_CNT_TRIMMED_HANDSHAKES = 0, /* handshakes that sent a trimmed list */
+    TLSI_CNT_FRAGMENT_FITS,         /* lists cut to a max_fragment_length */
+    TLSI_CNT_LEGACY_MATCHES,        /* requests from a legacy agent */
     TLSI_CNT_FORCED_CLOSES,         /* responses the module made close */
     TLSI_CNT_KEEPALIVE_HINTS,       /* Keep-Alive: timeout= sent */
     TLSI_CNT_CLOSES_AFTER_KEEPALIVE, /* closed after announcing keep-alive */
     TLSI_CNT_UNCLEAN_CLOSES,        /* closed without close_notify, by rule */
-    TLSI_CNT_FRAGMENT_FITS,         /* lists cut to a max_fragment_length */
     TLSI_CNT_COUNT
 } tlsi_counter_e;
 
-/* post_config: one slot per server, in shared memory.  Falls back to
- * per-process counters (with a warning) if shared memory fails. */
+/* post_config: a slot for each server.  Falls back to per-process
+ * counters (with a warning) if shared memory cannot be had. */
 apr_status_t tlsi_counters_init(apr_pool_t *pconf, server_rec *base);
 
 void tlsi_count(const server_rec *s, tlsi_counter_e which);

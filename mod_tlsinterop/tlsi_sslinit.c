@@ -10,7 +10,7 @@
 #include "http_core.h"
 
 #include "tlsi_audit.h"
-#include "tlsi_fragfit.h"
+#include "tlsi_certcb.h"
 #include "tlsi_log.h"
 #include "tlsi_ssl_hooks.h"
 #include "tlsi_sslinit.h"
@@ -20,6 +20,7 @@ static int init_server(server_rec *s, apr_pool_t *p, int is_proxy,
                        SSL_CTX *ctx)
 {
     tlsi_vhost_init_t vi;
+    int trimmed;
 
     /* Proxy contexts are clients, and may be shared between sections. */
     if (is_proxy) {
@@ -36,12 +37,14 @@ static int init_server(server_rec *s, apr_pool_t *p, int is_proxy,
     if (!tlsi_enabled(vi.conf)) {
         return OK;
     }
+    tlsi_srv_conf(s)->tls_vhost = 1;
     apr_pool_create(&vi.ptemp, p);
     vi.vhost = tlsi_vhost_id(vi.ptemp, s);
 
     tlsi_audit_certificates(&vi);
-    tlsi_trim_ca_list(&vi);
-    tlsi_fragfit_install(&vi);
+    trimmed = tlsi_trim_ca_list(&vi);
+    tlsi_srv_conf(s)->ca_trimmed |= trimmed;
+    tlsi_certcb_install(&vi, trimmed);
 
     apr_pool_destroy(vi.ptemp);
     return OK;

@@ -112,7 +112,7 @@ static const char *preferred_clause(const fit_t *f, const tlsi_calist_t *order,
                         kept < order->preferred ? kept : order->preferred);
 }
 
-static void trim_to_budget(fit_t *f, apr_size_t budget)
+static int trim_to_budget(fit_t *f, apr_size_t budget)
 {
     apr_array_header_t *unmatched = apr_array_make(f->vi->ptemp, 4,
                                                    sizeof(X509_NAME *));
@@ -128,7 +128,7 @@ static void trim_to_budget(fit_t *f, apr_size_t budget)
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, f->vi->s,
                      "%s: a CA name cannot be DER-encoded; CA list left "
                      "unchanged", f->vi->vhost);
-        return;
+        return 0;
     }
     report_unmatched(f, unmatched);
     shape = tlsi_shape_of(f->vi);
@@ -139,7 +139,7 @@ static void trim_to_budget(fit_t *f, apr_size_t budget)
                      " bytes, within the %" APR_SIZE_T_FMT "-byte budget; "
                      "unchanged", f->vi->vhost, order->count, before, budget);
         log_model_sizes(f, order, shape, order->count);
-        return;
+        return 0;
     }
 
     kept = tlsi_calist_fit(order, shape, budget);
@@ -149,7 +149,7 @@ static void trim_to_budget(fit_t *f, apr_size_t budget)
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, f->vi->s,
                      "%s: out of memory trimming the CA list; left unchanged",
                      f->vi->vhost);
-        return;
+        return 0;
     }
     ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, f->vi->s,
                  "%s: CA list trimmed from %d names (%" APR_SIZE_T_FMT
@@ -168,9 +168,10 @@ static void trim_to_budget(fit_t *f, apr_size_t budget)
     log_model_sizes(f, order, shape, kept);
     report_dropped(f, order, kept);
     advertise(f, kept_names);
+    return 1;
 }
 
-static void advertise_none(fit_t *f)
+static int advertise_none(fit_t *f)
 {
     const tlsi_calist_t *order = tlsi_calist_order(f->vi->ptemp, f->names, NULL,
                                                    NULL);
@@ -180,7 +181,7 @@ static void advertise_none(fit_t *f)
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, f->vi->s,
                      "%s: a CA name cannot be DER-encoded; CA list left "
                      "unchanged", f->vi->vhost);
-        return;
+        return 0;
     }
     ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, f->vi->s,
                  "%s: CA list emptied from %d names (%" APR_SIZE_T_FMT
@@ -193,6 +194,7 @@ static void advertise_none(fit_t *f)
     report_dropped(f, order, 0);
     f->source = SOURCE_CLIENT_CA_LIST;
     advertise(f, sk_X509_NAME_new_null());
+    return 1;
 }
 
 /* With TLSInteropCAListLimit off, still say so when OpenSSL cannot send
@@ -228,20 +230,20 @@ const STACK_OF(X509_NAME) *tlsi_advertised_names(SSL_CTX *ctx)
     return SSL_CTX_get0_CA_list(ctx);
 }
 
-void tlsi_trim_ca_list(const tlsi_vhost_init_t *vi)
+int tlsi_trim_ca_list(const tlsi_vhost_init_t *vi)
 {
     const STACK_OF(X509_NAME) *client_list =
         SSL_CTX_get_client_CA_list(vi->ctx);
     apr_size_t budget;
     apr_time_t started = apr_time_now();
-    int count;
+    int count, trimmed = 0;
     fit_t f;
 
     memset(&f, 0, sizeof(f));
     f.vi = vi;
     f.names = tlsi_advertised_names(vi->ctx);
     if (f.names == NULL || sk_X509_NAME_num(f.names) == 0) {
-        return;
+        return 0;
     }
     f.source = f.names == client_list ? SOURCE_CLIENT_CA_LIST : SOURCE_CA_LIST;
     count = sk_X509_NAME_num(f.names);   /* f.names dies when replaced */
@@ -250,13 +252,14 @@ void tlsi_trim_ca_list(const tlsi_vhost_init_t *vi)
         check_names_limit(&f);
         break;
     case TLSI_CALIMIT_NONE:
-        advertise_none(&f);
+        trimmed = advertise_none(&f);
         break;
     default:
-        trim_to_budget(&f, budget);
+        trimmed = trim_to_budget(&f, budget);
         break;
     }
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, vi->s,
                  "%s: CA list of %d names handled in %" APR_TIME_T_FMT " us",
                  vi->vhost, count, apr_time_now() - started);
+    return trimmed;
 }

@@ -19,7 +19,8 @@
 
 #include "tlsi_sslinit.h"
 
-void tlsi_trim_ca_list(const tlsi_vhost_init_t *vi);
+/* Returns 1 if the advertised list was cut or emptied. */
+int tlsi_trim_ca_list(const tlsi_vhost_init_t *vi);
 
 /* The names OpenSSL will advertise for ctx: the client CA list, or when
  * that is empty the CA list; NULL if it sends none. */
