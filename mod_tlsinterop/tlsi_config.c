@@ -217,24 +217,26 @@ void tlsi_config_register_hooks(apr_pool_t *p)
 
 const command_rec tlsi_cmds[] = {
     AP_INIT_FLAG("TLSInterop", set_enabled, NULL, RSRC_CONF,
-                 "On|Off: whether mod_tlsinterop acts in this server "
-                 "(default On)"),
+                 "On|Off: whether mod_tlsinterop acts in this server; "
+                 "default On"),
     AP_INIT_TAKE1("TLSInteropCAListLimit", set_ca_limit, NULL, RSRC_CONF,
                   "auto|<bytes>|none|off: the largest CertificateRequest, in "
-                  "bytes, that the advertised CA names may make (auto: 16384, "
-                  "one TLS record)"),
+                  "bytes (256-16384), that the advertised CA names may make; "
+                  "default auto, one TLS record (16384)"),
     AP_INIT_TAKE1("TLSInteropCAListPrefer", set_ca_prefer, NULL, RSRC_CONF,
                   "<file>: PEM certificates whose subjects are advertised "
-                  "first, in file order, when the CA list is trimmed"),
+                  "first, in file order, when the CA list is trimmed; "
+                  "default none"),
     AP_INIT_FLAG("TLSInteropCAListFitFragment", set_fit_fragment, NULL,
                  RSRC_CONF, "On|Off: fit the CA list to a connection's "
-                 "negotiated max_fragment_length (default On)"),
+                 "negotiated max_fragment_length; default On"),
     AP_INIT_TAKE12("TLSInteropLegacyAgent", add_legacy_agent, NULL, RSRC_CONF,
                    "<regex> [shutdown=standard|accurate|unclean], or none: "
                    "User-Agents that get Connection: close, and how the "
-                   "connection is then closed"),
+                   "connection is then closed; default \"MSIE [2-6]\\.\""),
     AP_INIT_TAKE1("TLSInteropKeepAliveMargin", set_keepalive_margin, NULL,
                   RSRC_CONF, "<seconds>|off: Keep-Alive: timeout= advertises "
-                  "the enforced idle timeout less this margin (default 1)"),
+                  "the enforced idle timeout less this margin (0-3600); "
+                  "default 1"),
     { NULL }
 };

@@ -1,0 +1,21 @@
+/* Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/*
+ * tlsi_status: the module's counters on mod_status's server-status page:
+ * a table per SSL vhost, and in the ?auto output one
+ * "TLSInterop<Counter>: n" line with the total and one
+ * "TLSInterop<Counter>[host:port]: n" line per SSL vhost.
+ */
+#ifndef TLSI_STATUS_H
+#define TLSI_STATUS_H
+
+#include "httpd.h"
+
+void tlsi_status_register_hooks(apr_pool_t *p);
+
+#endif /* TLSI_STATUS_H */
