@@ -37,6 +37,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     if (tlsi_counters_init(pconf, s) != APR_SUCCESS) {
         return DONE;
     }
+    tlsi_conn_prepare(pconf, s);
     if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
         tlsi_log_startup(ptemp, s);
     }

@@ -32,6 +32,8 @@ typedef struct tlsi_srv_conf {
     tlsi_agent_rules_t *agents;        /* NULL: not set here */
     int ka_margin;                     /* seconds, TLSI_MARGIN_OFF or unset */
     int counter_slot;                  /* its slot in tlsi_counters */
+    struct tlsi_hint *hints;           /* made at start-up by tlsi_conn */
+    int hint_count;
     int tls_vhost;                     /* mod_ssl set up a server context */
     int ca_trimmed;                    /* and its advertised list was cut */
 } tlsi_srv_conf_t;

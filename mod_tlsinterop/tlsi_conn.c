@@ -30,10 +30,35 @@ APLOG_USE_MODULE(tlsinterop);
  * standard: mod_ssl fixes the mode on the connection's first request. */
 #define NOTE_SHUTDOWN "tlsinterop-shutdown"
 
+/* Longest User-Agent remembered per connection; longer ones are matched
+ * on every request. */
+#define AGENT_CACHE_MAX 256
+
 static ap_filter_rec_t *connection_filter;
 
 /* request_config value for "checked; no rule matches" */
 static const tlsi_agent_rule_t no_rule;
+
+/*
+ * A Keep-Alive timeout a server may announce, made at start-up: the copy of
+ * the server_rec that makes ap_set_keepalive() say it, and the log value.
+ */
+struct tlsi_hint {
+    int seconds;
+    server_rec *server;
+    const char *fate;
+};
+
+/* What the module keeps per connection, made on first use. */
+typedef struct {
+    /* the last User-Agent matched on this connection, and the result */
+    const tlsi_agent_rules_t *rules;
+    const tlsi_agent_rule_t *rule;
+    apr_size_t agent_len;
+    char agent[AGENT_CACHE_MAX];
+    /* the request whose response announced keep-alive */
+    const request_rec *announced;
+} conn_data_t;
 
 static const char *const close_fates[] = {
     "close standard", "close accurate", "close unclean"
@@ -46,15 +71,73 @@ typedef struct {
     int token_added;
 } hint_undo_t;
 
-/* HTTP/1.x over TLS, in a server where TLSInterop is on. */
+static int has_rules(const tlsi_srv_conf_t *conf)
+{
+    const tlsi_agent_rules_t *rules = tlsi_agents(conf);
+
+    return rules != NULL && rules->rules->nelts > 0;
+}
+
+/* Whether any rule concerns a server's requests: legacy agents, or the
+ * Keep-Alive hint.  Without, requests cost nothing more. */
+static int has_work(const tlsi_srv_conf_t *conf)
+{
+    return tlsi_enabled(conf)
+           && (has_rules(conf)
+               || tlsi_keepalive_margin(conf) != TLSI_MARGIN_OFF);
+}
+
+/* HTTP/1.x over TLS, in a server with work to do; cheapest tests first. */
 static int applies(request_rec *r)
 {
     conn_rec *c = r->connection;
 
     return c->master == NULL
            && r->proto_num < HTTP_VERSION(2, 0)
-           && tlsi_enabled(tlsi_srv_conf(r->server))
+           && has_work(tlsi_srv_conf(r->server))
            && ap_ssl_conn_is_ssl(c);
+}
+
+static conn_data_t *conn_data(conn_rec *c)
+{
+    conn_data_t *state = ap_get_module_config(c->conn_config,
+                                               &tlsinterop_module);
+
+    if (state == NULL) {
+        state = apr_pcalloc(c->pool, sizeof(*state));
+        ap_set_module_config(c->conn_config, &tlsinterop_module, state);
+    }
+    return state;
+}
+
+/*
+ * The rule a User-Agent matches.  A connection's requests nearly always
+ * carry one User-Agent, so the last result is kept per connection, with a
+ * copy of the header up to AGENT_CACHE_MAX bytes: no allocation per
+ * request, and no match when the header is the same.
+ */
+static const tlsi_agent_rule_t *match_agent(request_rec *r)
+{
+    const tlsi_agent_rules_t *rules = tlsi_agents(tlsi_srv_conf(r->server));
+    const char *agent = apr_table_get(r->headers_in, "User-Agent");
+    apr_size_t len = agent ? strlen(agent) : 0;
+    conn_data_t *state = conn_data(r->connection);
+
+    if (agent == NULL) {
+        agent = "";
+    }
+    if (state->rules == rules && state->agent_len == len
+        && memcmp(state->agent, agent, len) == 0) {
+        return state->rule;
+    }
+    state->rule = tlsi_agent_match(rules, agent, len);
+    state->rules = NULL;
+    if (len <= AGENT_CACHE_MAX) {
+        memcpy(state->agent, agent, len);
+        state->agent_len = len;
+        state->rules = rules;
+    }
+    return state->rule;
 }
 
 static const tlsi_agent_rule_t *recorded_rule(const request_rec *r)
@@ -63,9 +146,10 @@ static const tlsi_agent_rule_t *recorded_rule(const request_rec *r)
 }
 
 /*
- * The legacy-agent rule r's User-Agent matches, or NULL.  Matched once per
- * request, or taken over from the request an internal redirect came from;
- * a request that matches no rule stores a pointer and allocates nothing.
+ * The legacy-agent rule r's User-Agent matches, or NULL.  Looked up once
+ * per request (match_agent() remembers the connection's last User-Agent),
+ * or taken over from the request an internal redirect came from; a request
+ * that matches no rule stores a pointer and allocates nothing.
  */
 static const tlsi_agent_rule_t *agent_rule(request_rec *r)
 {
@@ -79,10 +163,7 @@ static const tlsi_agent_rule_t *agent_rule(request_rec *r)
         rule = recorded_rule(prev);
     }
     if (rule == NULL) {
-        const char *agent = apr_table_get(r->headers_in, "User-Agent");
-
-        rule = tlsi_agent_match(tlsi_agents(tlsi_srv_conf(r->server)),
-                                agent ? agent : "", agent ? strlen(agent) : 0);
+        rule = has_rules(tlsi_srv_conf(r->server)) ? match_agent(r) : NULL;
         if (rule != NULL) {
             tlsi_count(r->server, TLSI_CNT_LEGACY_MATCHES);
         }
@@ -192,21 +273,33 @@ static apr_interval_time_t enforced_timeout(const request_rec *r)
     return r->connection->base_server->keep_alive_timeout;
 }
 
+/* The start-up-made hint of r's server for seconds, or NULL. */
+static const struct tlsi_hint *find_hint(const request_rec *r, int seconds)
+{
+    const tlsi_srv_conf_t *conf = tlsi_srv_conf(r->server);
+    int i;
+
+    for (i = 0; i < conf->hint_count; i++) {
+        if (conf->hints[i].seconds == seconds) {
+            return &conf->hints[i];
+        }
+    }
+    return NULL;
+}
+
 /*
- * Make ap_set_keepalive() announce the given timeout if it keeps the
+ * Make ap_set_keepalive() announce the hint's timeout if it keeps the
  * connection, leaving the decision to it.  It writes Keep-Alive: timeout=
  * from r->server only when the request carries a keep-alive token, so for
  * the one pass that carries the headers r gets a copy of its server with
  * that timeout, and an HTTP/1.1 request the token.  undo_hint() puts both
  * back.
  */
-static void announce_timeout(request_rec *r, int seconds, hint_undo_t *undo)
+static void announce_timeout(request_rec *r, const struct tlsi_hint *hint,
+                             hint_undo_t *undo)
 {
-    server_rec *copy = apr_pmemdup(r->pool, r->server, sizeof(*copy));
-
-    copy->keep_alive_timeout = apr_time_from_sec(seconds);
     undo->server = r->server;
-    r->server = copy;
+    r->server = hint->server;
     if (r->proto_num >= HTTP_VERSION(1, 1)) {
         const char *connection = apr_table_get(r->headers_in, "Connection");
 
@@ -237,29 +330,31 @@ static void undo_hint(request_rec *r, const hint_undo_t *undo)
     }
 }
 
-/* Settle what the headers will say.  Returns the Keep-Alive timeout to
- * announce, or 0 for none. */
-static int decide(request_rec *r, hint_undo_t *undo)
+/* Settle what the headers will say.  Returns the hint to announce, or
+ * NULL for none. */
+static const struct tlsi_hint *decide(request_rec *r, hint_undo_t *undo)
 {
+    const struct tlsi_hint *hint;
     int margin, seconds;
 
     if (agent_rule(r) != NULL) {
         force_close(r);
-        return 0;
+        return NULL;
     }
     margin = tlsi_keepalive_margin(tlsi_srv_conf(r->server));
     if (margin == TLSI_MARGIN_OFF) {
-        return 0;
+        return NULL;
     }
     seconds = (int)apr_time_sec(enforced_timeout(r)
                                 - apr_time_from_sec(margin));
-    if (seconds < 1) {
+    hint = find_hint(r, seconds);
+    if (hint == NULL) {
         /* No timeout left to advertise that a client could rely on. */
         force_close(r);
-        return 0;
+        return NULL;
     }
-    announce_timeout(r, seconds, undo);
-    return seconds;
+    announce_timeout(r, hint, undo);
+    return hint;
 }
 
 static const char *close_fate(const conn_rec *c)
@@ -275,13 +370,14 @@ static void count_close(const request_rec *r)
 }
 
 /* After the headers went out: what they told the client. */
-static void record_fate(request_rec *r, int hint)
+static void record_fate(request_rec *r, const struct tlsi_hint *hint)
 {
     const char *fate;
 
     if (r->connection->keepalive == AP_CONN_KEEPALIVE) {
-        if (hint > 0) {
-            fate = apr_psprintf(r->pool, "keep-alive timeout=%d", hint);
+        conn_data(r->connection)->announced = r;
+        if (hint != NULL) {
+            fate = hint->fate;
             tlsi_count(r->server, TLSI_CNT_KEEPALIVE_HINTS);
         }
         else {
@@ -300,8 +396,8 @@ static apr_status_t connection_filter_out(ap_filter_t *f,
 {
     request_rec *r = f->r;
     hint_undo_t undo = { NULL, NULL, 0 };
+    const struct tlsi_hint *hint;
     apr_status_t rv;
-    int hint;
 
     if (r->sent_bodyct) {
         ap_remove_output_filter(f);
@@ -357,14 +453,15 @@ static int mpm_stopping(void)
 /* Before mod_log_config, so that the logged fate is the real one. */
 static int log_transaction(request_rec *r)
 {
-    const char *fate;
+    const conn_data_t *state;
     int stopping;
 
     while (r->next != NULL) {
         r = r->next;
     }
-    fate = apr_table_get(r->subprocess_env, TLSI_ENV_CONNECTION);
-    if (fate == NULL || strncmp(fate, "keep-alive", 10) != 0) {
+    state = ap_get_module_config(r->connection->conn_config,
+                                 &tlsinterop_module);
+    if (state == NULL || state->announced != r) {
         return DECLINED;
     }
     stopping = mpm_stopping();
@@ -384,6 +481,63 @@ static int log_transaction(request_rec *r)
     apr_table_setn(r->subprocess_env, TLSI_ENV_CONNECTION,
                    close_fate(r->connection));
     return DECLINED;
+}
+
+/* Add a hint for an enforced timeout to conf, unless it has one for the
+ * same number of seconds or none is left after the margin. */
+static void add_hint(apr_pool_t *p, server_rec *s, tlsi_srv_conf_t *conf,
+                     apr_interval_time_t enforced, int margin)
+{
+    int seconds = (int)apr_time_sec(enforced - apr_time_from_sec(margin));
+    struct tlsi_hint *hint;
+    int i;
+
+    if (seconds < 1) {
+        return;
+    }
+    for (i = 0; i < conf->hint_count; i++) {
+        if (conf->hints[i].seconds == seconds) {
+            return;
+        }
+    }
+    hint = &conf->hints[conf->hint_count++];
+    hint->seconds = seconds;
+    hint->server = apr_pmemdup(p, s, sizeof(*s));
+    hint->server->keep_alive_timeout = apr_time_from_sec(seconds);
+    hint->fate = apr_psprintf(p, "keep-alive timeout=%d", seconds);
+}
+
+/*
+ * The timeouts a server's connections may be enforced: its own
+ * KeepAliveTimeout if it sets one, else that of whichever server is first
+ * on the connection's address.  For each, the hint is made once here, so
+ * that a request copies and formats nothing.
+ */
+void tlsi_conn_prepare(apr_pool_t *pconf, server_rec *base)
+{
+    server_rec *s, *other;
+    int servers = 0;
+
+    for (s = base; s != NULL; s = s->next) {
+        servers++;
+    }
+    for (s = base; s != NULL; s = s->next) {
+        tlsi_srv_conf_t *conf = tlsi_srv_conf(s);
+        int margin = tlsi_keepalive_margin(conf);
+
+        conf->hint_count = 0;
+        if (!tlsi_enabled(conf) || margin == TLSI_MARGIN_OFF) {
+            continue;
+        }
+        conf->hints = apr_palloc(pconf, sizeof(*conf->hints) * servers);
+        if (s->keep_alive_timeout_set) {
+            add_hint(pconf, s, conf, s->keep_alive_timeout, margin);
+            continue;
+        }
+        for (other = base; other != NULL; other = other->next) {
+            add_hint(pconf, s, conf, other->keep_alive_timeout, margin);
+        }
+    }
 }
 
 void tlsi_conn_register_hooks(apr_pool_t *p)

@@ -29,4 +29,7 @@
 
 void tlsi_conn_register_hooks(apr_pool_t *p);
 
+/* post_config: make what each server's requests need ready-made. */
+void tlsi_conn_prepare(apr_pool_t *pconf, server_rec *base);
+
 #endif /* TLSI_CONN_H */
