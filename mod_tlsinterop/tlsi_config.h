@@ -34,6 +34,11 @@ typedef struct tlsi_srv_conf {
     int counter_slot;                  /* its slot in tlsi_counters */
     struct tlsi_hint *hints;           /* made at start-up by tlsi_conn */
     int hint_count;
+    /* Resolved by tlsi_conn_prepare() at start-up for the request path:
+     * the legacy-agent rules in force (NULL for none, or when the module
+     * is off) and the margin (TLSI_MARGIN_OFF likewise). */
+    const tlsi_agent_rules_t *request_rules;
+    int request_margin;
     int tls_vhost;                     /* mod_ssl set up a server context */
     int ca_trimmed;                    /* and its advertised list was cut */
 } tlsi_srv_conf_t;

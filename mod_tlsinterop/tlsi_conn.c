@@ -71,43 +71,44 @@ typedef struct {
     int token_added;
 } hint_undo_t;
 
-static int has_rules(const tlsi_srv_conf_t *conf)
-{
-    const tlsi_agent_rules_t *rules = tlsi_agents(conf);
-
-    return rules != NULL && rules->rules->nelts > 0;
-}
-
 /* Whether any rule concerns a server's requests: legacy agents, or the
  * Keep-Alive hint.  Without, requests cost nothing more. */
 static int has_work(const tlsi_srv_conf_t *conf)
 {
-    return tlsi_enabled(conf)
-           && (has_rules(conf)
-               || tlsi_keepalive_margin(conf) != TLSI_MARGIN_OFF);
+    return conf->request_rules != NULL
+           || conf->request_margin != TLSI_MARGIN_OFF;
 }
 
-/* HTTP/1.x over TLS, in a server with work to do; cheapest tests first. */
-static int applies(request_rec *r)
-{
-    conn_rec *c = r->connection;
-
-    return c->master == NULL
-           && r->proto_num < HTTP_VERSION(2, 0)
-           && has_work(tlsi_srv_conf(r->server))
-           && ap_ssl_conn_is_ssl(c);
-}
-
-static conn_data_t *conn_data(conn_rec *c)
+/* The module's state for a TLS connection, made on its first request, or
+ * NULL when the connection is not TLS.  Only a positive answer is kept: a
+ * plain connection may still upgrade to TLS (RFC 2817). */
+static conn_data_t *tls_conn_data(conn_rec *c)
 {
     conn_data_t *state = ap_get_module_config(c->conn_config,
                                                &tlsinterop_module);
 
-    if (state == NULL) {
+    if (state == NULL && ap_ssl_conn_is_ssl(c)) {
         state = apr_pcalloc(c->pool, sizeof(*state));
         ap_set_module_config(c->conn_config, &tlsinterop_module, state);
     }
     return state;
+}
+
+/* r's server configuration when the module has work for r: HTTP/1.x over
+ * TLS, in a server with rules; cheapest tests first.  Else NULL. */
+static const tlsi_srv_conf_t *applies(request_rec *r)
+{
+    conn_rec *c = r->connection;
+    const tlsi_srv_conf_t *conf;
+
+    if (c->master != NULL || r->proto_num >= HTTP_VERSION(2, 0)) {
+        return NULL;
+    }
+    conf = tlsi_srv_conf(r->server);
+    if (!has_work(conf) || tls_conn_data(c) == NULL) {
+        return NULL;
+    }
+    return conf;
 }
 
 /*
@@ -116,12 +117,12 @@ static conn_data_t *conn_data(conn_rec *c)
  * copy of the header up to AGENT_CACHE_MAX bytes: no allocation per
  * request, and no match when the header is the same.
  */
-static const tlsi_agent_rule_t *match_agent(request_rec *r)
+static const tlsi_agent_rule_t *match_agent(request_rec *r,
+                                            const tlsi_agent_rules_t *rules)
 {
-    const tlsi_agent_rules_t *rules = tlsi_agents(tlsi_srv_conf(r->server));
     const char *agent = apr_table_get(r->headers_in, "User-Agent");
     apr_size_t len = agent ? strlen(agent) : 0;
-    conn_data_t *state = conn_data(r->connection);
+    conn_data_t *state = tls_conn_data(r->connection);
 
     if (agent == NULL) {
         agent = "";
@@ -151,7 +152,8 @@ static const tlsi_agent_rule_t *recorded_rule(const request_rec *r)
  * or taken over from the request an internal redirect came from; a request
  * that matches no rule stores a pointer and allocates nothing.
  */
-static const tlsi_agent_rule_t *agent_rule(request_rec *r)
+static const tlsi_agent_rule_t *agent_rule(request_rec *r,
+                                           const tlsi_srv_conf_t *conf)
 {
     const tlsi_agent_rule_t *rule = recorded_rule(r);
     const request_rec *prev;
@@ -163,7 +165,8 @@ static const tlsi_agent_rule_t *agent_rule(request_rec *r)
         rule = recorded_rule(prev);
     }
     if (rule == NULL) {
-        rule = has_rules(tlsi_srv_conf(r->server)) ? match_agent(r) : NULL;
+        rule = conf->request_rules != NULL
+               ? match_agent(r, conf->request_rules) : NULL;
         if (rule != NULL) {
             tlsi_count(r->server, TLSI_CNT_LEGACY_MATCHES);
         }
@@ -230,12 +233,13 @@ static tlsi_shutdown_e connection_shutdown_mode(const conn_rec *c)
 static int post_read_request(request_rec *r)
 {
     conn_rec *c = r->connection;
+    const tlsi_srv_conf_t *conf = applies(r);
     const tlsi_agent_rule_t *rule;
 
-    if (!applies(r)) {
+    if (conf == NULL) {
         return DECLINED;
     }
-    rule = agent_rule(r);
+    rule = agent_rule(r, conf);
     if (rule != NULL) {
         request_shutdown_mode(r, rule->shutdown);
     }
@@ -274,9 +278,9 @@ static apr_interval_time_t enforced_timeout(const request_rec *r)
 }
 
 /* The start-up-made hint of r's server for seconds, or NULL. */
-static const struct tlsi_hint *find_hint(const request_rec *r, int seconds)
+static const struct tlsi_hint *find_hint(const tlsi_srv_conf_t *conf,
+                                         int seconds)
 {
-    const tlsi_srv_conf_t *conf = tlsi_srv_conf(r->server);
     int i;
 
     for (i = 0; i < conf->hint_count; i++) {
@@ -303,8 +307,10 @@ static void announce_timeout(request_rec *r, const struct tlsi_hint *hint,
     if (r->proto_num >= HTTP_VERSION(1, 1)) {
         const char *connection = apr_table_get(r->headers_in, "Connection");
 
+        /* Browsers send exactly "keep-alive": no token scan for them. */
         if (connection == NULL
-            || !ap_find_token(r->pool, connection, "keep-alive")) {
+            || (strcasecmp(connection, "keep-alive") != 0
+                && !ap_find_token(r->pool, connection, "keep-alive"))) {
             undo->connection_in = connection;
             undo->token_added = 1;
             apr_table_setn(r->headers_in, "Connection", connection
@@ -334,20 +340,20 @@ static void undo_hint(request_rec *r, const hint_undo_t *undo)
  * NULL for none. */
 static const struct tlsi_hint *decide(request_rec *r, hint_undo_t *undo)
 {
+    const tlsi_srv_conf_t *conf = tlsi_srv_conf(r->server);
     const struct tlsi_hint *hint;
-    int margin, seconds;
+    int seconds;
 
-    if (agent_rule(r) != NULL) {
+    if (agent_rule(r, conf) != NULL) {
         force_close(r);
         return NULL;
     }
-    margin = tlsi_keepalive_margin(tlsi_srv_conf(r->server));
-    if (margin == TLSI_MARGIN_OFF) {
+    if (conf->request_margin == TLSI_MARGIN_OFF) {
         return NULL;
     }
     seconds = (int)apr_time_sec(enforced_timeout(r)
-                                - apr_time_from_sec(margin));
-    hint = find_hint(r, seconds);
+                                - apr_time_from_sec(conf->request_margin));
+    hint = find_hint(conf, seconds);
     if (hint == NULL) {
         /* No timeout left to advertise that a client could rely on. */
         force_close(r);
@@ -375,7 +381,7 @@ static void record_fate(request_rec *r, const struct tlsi_hint *hint)
     const char *fate;
 
     if (r->connection->keepalive == AP_CONN_KEEPALIVE) {
-        conn_data(r->connection)->announced = r;
+        tls_conn_data(r->connection)->announced = r;
         if (hint != NULL) {
             fate = hint->fate;
             tlsi_count(r->server, TLSI_CNT_KEEPALIVE_HINTS);
@@ -430,11 +436,13 @@ static int filter_present(const request_rec *r)
  * insert_filter added. */
 static void insert_filter(request_rec *r)
 {
-    if (r->main != NULL || !applies(r)) {
+    const tlsi_srv_conf_t *conf;
+
+    if (r->main != NULL || (conf = applies(r)) == NULL) {
         return;
     }
-    if (tlsi_keepalive_margin(tlsi_srv_conf(r->server)) == TLSI_MARGIN_OFF
-        && agent_rule(r) == NULL) {
+    if (conf->request_margin == TLSI_MARGIN_OFF
+        && agent_rule(r, conf) == NULL) {
         return;
     }
     if (!filter_present(r)) {
@@ -523,10 +531,20 @@ void tlsi_conn_prepare(apr_pool_t *pconf, server_rec *base)
     }
     for (s = base; s != NULL; s = s->next) {
         tlsi_srv_conf_t *conf = tlsi_srv_conf(s);
+        const tlsi_agent_rules_t *rules = tlsi_agents(conf);
         int margin = tlsi_keepalive_margin(conf);
 
         conf->hint_count = 0;
-        if (!tlsi_enabled(conf) || margin == TLSI_MARGIN_OFF) {
+        conf->request_rules = NULL;
+        conf->request_margin = TLSI_MARGIN_OFF;
+        if (!tlsi_enabled(conf)) {
+            continue;
+        }
+        if (rules != NULL && rules->rules->nelts > 0) {
+            conf->request_rules = rules;
+        }
+        conf->request_margin = margin;
+        if (margin == TLSI_MARGIN_OFF) {
             continue;
         }
         conf->hints = apr_palloc(pconf, sizeof(*conf->hints) * servers);
