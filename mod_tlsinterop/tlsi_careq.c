@@ -163,10 +163,16 @@ static int parse_tls12(reader_t *body, tlsi_cr_info_t *info)
     return read_whole_vec16(body, &names) && parse_names(&names, info);
 }
 
+/*
+ * RFC 8446 4.3.2 and 4.2: signature_algorithms must be present, no
+ * extension may appear twice, and neither list may be empty.  A message
+ * breaking those rules is not one the size model describes.
+ */
 static int parse_tls13(reader_t *body, tlsi_cr_info_t *info)
 {
     apr_size_t len;
     reader_t context, exts;
+    int seen_sigalgs = 0, seen_authorities = 0;
 
     if (!read_u8(body, &len) || !read_sub(body, len, &context)) {
         return 0;
@@ -184,12 +190,14 @@ static int parse_tls13(reader_t *body, tlsi_cr_info_t *info)
             return 0;
         }
         if (type == EXT_SIGNATURE_ALGORITHMS) {
-            if (!read_whole_vec16(&data, &vec) || !parse_sigalgs(&vec, info)) {
+            if (seen_sigalgs++ || !read_whole_vec16(&data, &vec)
+                || vec.left == 0 || !parse_sigalgs(&vec, info)) {
                 return 0;
             }
         }
         else if (type == EXT_CERTIFICATE_AUTHORITIES) {
-            if (!read_whole_vec16(&data, &vec) || !parse_names(&vec, info)) {
+            if (seen_authorities++ || !read_whole_vec16(&data, &vec)
+                || vec.left == 0 || !parse_names(&vec, info)) {
                 return 0;
             }
         }
@@ -197,7 +205,7 @@ static int parse_tls13(reader_t *body, tlsi_cr_info_t *info)
             info->other_ext += EXT_HEADER_LEN + len;
         }
     }
-    return 1;
+    return seen_sigalgs;
 }
 
 int tlsi_cr_parse(const unsigned char *msg, apr_size_t len, int tls13,

@@ -110,6 +110,62 @@ static void parse_rejects_malformed(apr_pool_t *p)
     sk_X509_NAME_pop_free(names, X509_NAME_free);
 }
 
+/*
+ * TLS 1.3 messages that break RFC 8446's rules are refused, so that an
+ * accepted message is always one the size model describes.  (Found by
+ * tests/fuzz/fuzz_careq.)  Each is: context 0, then extensions.
+ */
+static void parse_enforces_tls13_rules(apr_pool_t *p)
+{
+    static const unsigned char sigalgs[] = { 0, 13, 0, 4, 0, 2, 8, 4 };
+    static const unsigned char no_sigalgs[] = { 0, 13, 0, 2, 0, 0 };
+    static const unsigned char authorities[] = {
+        0, 47, 0, 7, 0, 5, 0, 3, 0x30, 1, 0 };
+    static const unsigned char no_authorities[] = { 0, 47, 0, 2, 0, 0 };
+    static const unsigned char other[] = { 0xff, 1, 0, 1, 0 };
+    const struct {
+        const char *what;
+        int ok;
+        const unsigned char *parts[3];
+        apr_size_t sizes[3];
+    } cases[] = {
+        { "signature_algorithms only", 1, { sigalgs }, { sizeof(sigalgs) } },
+        { "and CA names and another", 1, { other, authorities, sigalgs },
+          { sizeof(other), sizeof(authorities), sizeof(sigalgs) } },
+        { "no signature_algorithms", 0, { authorities, other },
+          { sizeof(authorities), sizeof(other) } },
+        { "empty signature_algorithms", 0, { no_sigalgs },
+          { sizeof(no_sigalgs) } },
+        { "signature_algorithms twice", 0, { sigalgs, sigalgs },
+          { sizeof(sigalgs), sizeof(sigalgs) } },
+        { "empty CA names", 0, { sigalgs, no_authorities },
+          { sizeof(sigalgs), sizeof(no_authorities) } },
+        { "CA names twice", 0, { authorities, sigalgs, authorities },
+          { sizeof(authorities), sizeof(sigalgs), sizeof(authorities) } },
+    };
+    apr_size_t i, j;
+
+    for (i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        unsigned char *msg = apr_pcalloc(p, 64);
+        apr_size_t len = 7, exts = 0;
+        tlsi_cr_info_t info;
+
+        for (j = 0; j < 3 && cases[i].parts[j] != NULL; j++) {
+            memcpy(msg + len, cases[i].parts[j], cases[i].sizes[j]);
+            len += cases[i].sizes[j];
+            exts += cases[i].sizes[j];
+        }
+        msg[0] = 13;
+        msg[3] = (unsigned char)(len - 4);
+        msg[5] = (unsigned char)(exts >> 8);
+        msg[6] = (unsigned char)exts;
+        if (tlsi_cr_parse(msg, len, 1, &info) != cases[i].ok) {
+            fprintf(stderr, "  case: %s\n", cases[i].what);
+            CHECK(!"TLS 1.3 rule not enforced");
+        }
+    }
+}
+
 static void probe_follows_sigalg_settings(apr_pool_t *p)
 {
     tlsi_probe_cfg_t cfg = default_cfg;
@@ -234,6 +290,7 @@ int main(void)
     TLSI_RUN(size_arithmetic, pool);
     TLSI_RUN(model_matches_openssl, pool);
     TLSI_RUN(parse_rejects_malformed, pool);
+    TLSI_RUN(parse_enforces_tls13_rules, pool);
     TLSI_RUN(probe_follows_sigalg_settings, pool);
     TLSI_RUN(probe_uses_given_identity, pool);
     TLSI_RUN(certificate_message_model, pool);
