@@ -94,14 +94,19 @@ static conn_data_t *tls_conn_data(conn_rec *c)
     return state;
 }
 
-/* r's server configuration when the module has work for r: HTTP/1.x over
- * TLS, in a server with rules; cheapest tests first.  Else NULL. */
+/*
+ * r's server configuration when the module has work for r: HTTP/1.x over
+ * TLS, in a server with rules; cheapest tests first.  Else NULL.  HTTP/2
+ * streams run on secondary connections (c->master); r->proto_num is no
+ * test, as an HTTP/1.x request line may claim any version ("HTTP/9.9")
+ * and httpd still answers it as HTTP/1.1.
+ */
 static const tlsi_srv_conf_t *applies(request_rec *r)
 {
     conn_rec *c = r->connection;
     const tlsi_srv_conf_t *conf;
 
-    if (c->master != NULL || r->proto_num >= HTTP_VERSION(2, 0)) {
+    if (c->master != NULL) {
         return NULL;
     }
     conf = tlsi_srv_conf(r->server);
