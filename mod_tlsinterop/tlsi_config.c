@@ -114,6 +114,14 @@ static const char *set_ca_limit(cmd_parms *cmd, void *dconf, const char *arg)
         return apr_psprintf(cmd->pool, "%s: '%s' is not valid; %s",
                             cmd->cmd->name, arg, err);
     }
+    if (conf->ca_limit_mode != TLSI_CALIMIT_BYTES
+        && conf->ca_prefer_path != NULL) {
+        return apr_psprintf(cmd->pool, "%s %s: conflicts with "
+                            "TLSInteropCAListPrefer above in the same "
+                            "context, which only orders a trimmed list; use "
+                            "auto or a number of bytes, or remove one",
+                            cmd->cmd->name, arg);
+    }
     conf->ca_limit_arg = apr_pstrdup(cmd->pool, arg);
     return NULL;
 }
@@ -124,6 +132,15 @@ static const char *set_ca_prefer(cmd_parms *cmd, void *dconf, const char *arg)
     const char *err, *path;
 
     (void)dconf;
+    if (conf->ca_limit_mode == TLSI_CALIMIT_NONE
+        || conf->ca_limit_mode == TLSI_CALIMIT_OFF) {
+        return apr_psprintf(cmd->pool, "%s: conflicts with "
+                            "TLSInteropCAListLimit %s above in the same "
+                            "context: it only orders a trimmed list; set "
+                            "TLSInteropCAListLimit auto or a number of "
+                            "bytes, or remove one", cmd->cmd->name,
+                            conf->ca_limit_arg);
+    }
     path = ap_server_root_relative(cmd->pool, arg);
     if (path == NULL) {
         return apr_psprintf(cmd->pool, "%s: invalid file path '%s'",
@@ -155,6 +172,21 @@ static const char *set_fit_fragment(cmd_parms *cmd, void *dconf, int flag)
     return NULL;
 }
 
+static const tlsi_agent_rule_t *find_rule(const tlsi_agent_rules_t *rules,
+                                          const char *pattern)
+{
+    int i;
+
+    for (i = 0; i < rules->rules->nelts; i++) {
+        const tlsi_agent_rule_t *rule = &APR_ARRAY_IDX(rules->rules, i,
+                                                       tlsi_agent_rule_t);
+        if (!strcmp(rule->pattern, pattern)) {
+            return rule;
+        }
+    }
+    return NULL;
+}
+
 static const char *add_legacy_agent(cmd_parms *cmd, void *dconf,
                                     const char *pattern, const char *option)
 {
@@ -172,8 +204,19 @@ static const char *add_legacy_agent(cmd_parms *cmd, void *dconf,
             return apr_psprintf(cmd->pool, "%s: none takes no option",
                                 cmd->cmd->name);
         }
-        apr_array_clear(conf->agents->rules);
+        if (conf->agents->rules->nelts > 0) {
+            return apr_psprintf(cmd->pool, "%s none: conflicts with the "
+                                "rules above it in the same context; keep "
+                                "either none or the rules", cmd->cmd->name);
+        }
         return NULL;
+    }
+    if (find_rule(conf->agents, pattern) != NULL) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is already listed in this "
+                            "context (with shutdown=%s); the first match "
+                            "wins, so list each regular expression once",
+                            cmd->cmd->name, pattern, tlsi_shutdown_name(
+                                find_rule(conf->agents, pattern)->shutdown));
     }
     if (option != NULL
         && (err = tlsi_parse_shutdown_option(option, &mode)) != NULL) {

@@ -64,8 +64,12 @@ const char *tlsi_pem_subjects(apr_pool_t *p, const char *path,
     ERR_set_mark();
     bio = BIO_new_file(path, "r");
     if (bio == NULL) {
+        /* fopen's reason ("Permission denied"), not OpenSSL's "system
+         * lib" */
+        rv = apr_get_os_error();
         error = apr_psprintf(p, "cannot open '%s': %s", path,
-                             openssl_reason(p));
+                             rv ? apr_strerror(rv, errbuf, sizeof(errbuf))
+                                : openssl_reason(p));
         ERR_pop_to_mark();
         return error;
     }

@@ -3,11 +3,12 @@ file and line, and what is accepted."""
 
 import os
 import re
+import subprocess
 
 import pytest
 
 from harness import vhosts
-from harness.httpd import free_port
+from harness.httpd import APACHE2, apache_env, free_port
 
 LIMIT_ACCEPTS = "use auto, none, off, or a whole number of bytes from 256 to 16384"
 PREFER_HINT = "it must hold the PEM certificates"
@@ -34,16 +35,20 @@ def files(tmp_root):
     }
 
 
-BAD_LIMITS = ["abc", "255", "16385", "-1", "0", "4k", "0x1000", "1e4", "yes"]
+BAD_LIMITS = ["abc", "255", "16385", "-1", "0", "4k", "0x1000", "1e4", "yes",
+              "99999999999999999999999", "on"]
 
 
-def check_fails(server, body, directive, *expected):
+def check_fails(server, body, directive, *expected, at=None):
+    """apache2 -t fails naming directive, and the file and line of the
+    first config line holding at (default: the directive)."""
     status, out = server.configtest(body)
     assert status != 0, out
     assert directive in out, out
     # httpd names the file and line of the offending directive.
     line = next(i for i, text in enumerate(open(server.conf_path), 1)
-                if directive in text and not text.lstrip().startswith("#"))
+                if (at or directive) in text
+                and not text.lstrip().startswith("#"))
     assert re.search(r"line %d of %s" % (line, re.escape(server.conf_path)), out), out
     for text in expected:
         assert text in out, out
@@ -53,10 +58,11 @@ def check_fails(server, body, directive, *expected):
 def test_bad_ca_limit_value(make_httpd, value):
     server = make_httpd()
     check_fails(server, "TLSInteropCAListLimit %s\n" % value,
-                "TLSInteropCAListLimit", "'%s' is not valid" % value, LIMIT_ACCEPTS)
+                "TLSInteropCAListLimit", "'%s' is not valid" % value,
+                LIMIT_ACCEPTS)
 
 
-@pytest.mark.parametrize("args", ["", "auto 4096"])
+@pytest.mark.parametrize("args", ["", '""', "auto 4096"])
 def test_ca_limit_takes_one_argument(make_httpd, args):
     server = make_httpd()
     check_fails(server, "TLSInteropCAListLimit %s\n" % args,
@@ -85,6 +91,72 @@ def test_bad_prefer_file(make_httpd, files, kind, why):
     server = make_httpd()
     check_fails(server, "TLSInteropCAListPrefer %s\n" % path,
                 "TLSInteropCAListPrefer", why, "'%s'" % path, PREFER_HINT)
+
+
+@pytest.mark.parametrize("directive", ["TLSInteropKeepAliveMargin",
+                                       "TLSInteropCAListPrefer"])
+@pytest.mark.parametrize("args", ['""', "1 2"])
+def test_one_argument_directives(make_httpd, directive, args):
+    server = make_httpd()
+    check_fails(server, "%s %s\n" % (directive, args), directive,
+                "takes one argument")
+
+
+def test_unreadable_prefer_file(make_httpd, files):
+    """root reads any file, so the check runs as www-data, as a
+    non-root admin's apache2ctl -t would."""
+    path = os.path.join(files["dir"], "unreadable.pem")
+    with open(path, "w") as f:
+        f.write("-----BEGIN CERTIFICATE-----\n")
+    os.chmod(path, 0)
+    server = make_httpd()
+    server.write_config("TLSInteropCAListPrefer %s\n" % path)
+    res = subprocess.run(["setpriv", "--reuid=www-data", "--regid=www-data",
+                          "--clear-groups", APACHE2, "-t", "-f",
+                          server.conf_path], capture_output=True, text=True,
+                         timeout=60, env=apache_env())
+    out = res.stdout + res.stderr
+    assert res.returncode != 0, out
+    assert re.search(r"line \d+ of %s" % re.escape(server.conf_path), out), out
+    assert "TLSInteropCAListPrefer: cannot open '%s'" % path in out, out
+    assert "Permission denied" in out and PREFER_HINT in out, out
+
+
+@pytest.mark.parametrize("lines,at,expected", [
+    (["TLSInteropCAListLimit off", "TLSInteropCAListPrefer {bundle}"],
+     "TLSInteropCAListPrefer", ["conflicts with TLSInteropCAListLimit off",
+                                "auto or a number of bytes"]),
+    (["TLSInteropCAListPrefer {bundle}", "TLSInteropCAListLimit none"],
+     "TLSInteropCAListLimit", ["TLSInteropCAListLimit none: conflicts with "
+                               "TLSInteropCAListPrefer",
+                               "use auto or a number of bytes"]),
+    (["TLSInteropLegacyAgent Bot", "TLSInteropLegacyAgent none"],
+     "TLSInteropLegacyAgent none", ["conflicts with the rules above it"]),
+    (['TLSInteropLegacyAgent "MSIE [2-6]\\."',
+      'TLSInteropLegacyAgent "MSIE [2-6]\\." shutdown=unclean'],
+     "shutdown=unclean", ["is already listed in this context "
+                          "(with shutdown=standard)"]),
+])
+def test_conflicting_directives(make_httpd, pki, lines, at, expected):
+    """Two directives in one context that cannot both hold: the second
+    fails, named with its file and line."""
+    server = make_httpd()
+    body = "\n".join(lines).format(bundle=pki.bundle60) + "\n"
+    check_fails(server, body, at.split()[0] if at.startswith("TLS")
+                else "TLSInteropLegacyAgent", *expected, at=at)
+
+
+def test_the_same_directives_in_different_contexts_pass(make_httpd, pki):
+    server = make_httpd()
+    port = free_port()
+    body = "TLSInteropCAListLimit off\nTLSInteropLegacyAgent Bot\n"
+    body += vhosts.listen(port) + vhosts.ssl_vhost(
+        port, pki.server, pki.bundle60, extra="""
+        TLSInteropCAListLimit 8192
+        TLSInteropCAListPrefer %s
+        TLSInteropLegacyAgent none""" % pki.bundle60)
+    status, out = server.configtest(body)
+    assert status == 0, out
 
 
 def test_prefer_takes_a_file(make_httpd):
@@ -116,6 +188,10 @@ def test_not_allowed_in_directory_context(make_httpd, directive):
     ("Bot fast", ["'fast' is not valid", "shutdown=standard"]),
     ("none shutdown=unclean", ["none takes no option"]),
     ("", ["takes 1-2 arguments", "<regex> [shutdown=standard|accurate|unclean]"]),
+    ('""', ["takes 1-2 arguments", "<regex> [shutdown=standard|accurate|unclean]"]),
+    ('"" shutdown=unclean', ["takes 1-2 arguments"]),
+    ("Bot shutdown=unclean extra", ["takes 1-2 arguments"]),
+    ('"' + "(" * 5000 + '"', ["invalid regular expression"]),
 ])
 def test_bad_legacy_agent(make_httpd, args, expected):
     server = make_httpd()
@@ -123,7 +199,8 @@ def test_bad_legacy_agent(make_httpd, args, expected):
                 "TLSInteropLegacyAgent", *expected)
 
 
-@pytest.mark.parametrize("value", ["abc", "-1", "3601", "1.5", "1s", "on"])
+@pytest.mark.parametrize("value", ["abc", "-1", "3601", "1.5", "1s", "on",
+                                   "99999999999999999999999", "auto"])
 def test_bad_keepalive_margin(make_httpd, value):
     server = make_httpd()
     check_fails(server, "TLSInteropKeepAliveMargin %s\n" % value,
@@ -148,7 +225,7 @@ def test_good_values_pass(make_httpd, pki):
     body += vhosts.ssl_vhost(port, pki.server, pki.bundle200, extra="""
         TLSInterop off
         TLSInteropCAListFitFragment off
-        TLSInteropCAListLimit none
+        TLSInteropCAListLimit 4096
         TLSInteropCAListPrefer %s
         TLSInteropLegacyAgent none
         TLSInteropLegacyAgent "^$" shutdown=accurate
