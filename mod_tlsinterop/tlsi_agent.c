@@ -31,28 +31,22 @@
  */
 static pthread_key_t match_data_key;
 static pthread_once_t match_data_once = PTHREAD_ONCE_INIT;
-static pcre2_match_context *match_context;
 
 static void free_match_data(void *data)
 {
     pcre2_match_data_free(data);
 }
 
-static void make_match_globals(void)
+static void make_match_data_key(void)
 {
     pthread_key_create(&match_data_key, free_match_data);
-    match_context = pcre2_match_context_create(NULL);
-    if (match_context != NULL) {
-        pcre2_set_match_limit(match_context, MATCH_LIMIT);
-        pcre2_set_depth_limit(match_context, DEPTH_LIMIT);
-    }
 }
 
 static pcre2_match_data *thread_match_data(void)
 {
     pcre2_match_data *data;
 
-    pthread_once(&match_data_once, make_match_globals);
+    pthread_once(&match_data_once, make_match_data_key);
     data = pthread_getspecific(match_data_key);
     if (data == NULL) {
         data = pcre2_match_data_create(1, NULL);
@@ -61,6 +55,12 @@ static pcre2_match_data *thread_match_data(void)
         }
     }
     return data;
+}
+
+static apr_status_t free_match_context(void *context)
+{
+    pcre2_match_context_free(context);
+    return APR_SUCCESS;
 }
 
 static apr_status_t free_code(void *code)
@@ -74,6 +74,15 @@ tlsi_agent_rules_t *tlsi_agent_rules_make(apr_pool_t *p)
     tlsi_agent_rules_t *rules = apr_palloc(p, sizeof(*rules));
 
     rules->rules = apr_array_make(p, 4, sizeof(tlsi_agent_rule_t));
+    /* The limits that bound a match; owned by the pool, so that nothing
+     * outlives the configuration. */
+    rules->match_context = pcre2_match_context_create(NULL);
+    if (rules->match_context != NULL) {
+        pcre2_set_match_limit(rules->match_context, MATCH_LIMIT);
+        pcre2_set_depth_limit(rules->match_context, DEPTH_LIMIT);
+        apr_pool_cleanup_register(p, rules->match_context, free_match_context,
+                                  apr_pool_cleanup_null);
+    }
     return rules;
 }
 
@@ -125,7 +134,7 @@ const tlsi_agent_rule_t *tlsi_agent_match(const tlsi_agent_rules_t *rules,
         return NULL;
     }
     data = thread_match_data();
-    if (data == NULL) {
+    if (data == NULL || rules->match_context == NULL) {
         return NULL;
     }
     for (i = 0; i < rules->rules->nelts; i++) {
@@ -133,7 +142,7 @@ const tlsi_agent_rule_t *tlsi_agent_match(const tlsi_agent_rules_t *rules,
                                                        tlsi_agent_rule_t);
         /* 0 means a match whose captures did not fit the ovector. */
         if (pcre2_match(rule->code, (PCRE2_SPTR)user_agent, len, 0, 0, data,
-                        match_context) >= 0) {
+                        rules->match_context) >= 0) {
             return rule;
         }
     }

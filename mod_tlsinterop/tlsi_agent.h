@@ -36,6 +36,7 @@ typedef struct tlsi_agent_rule {
 
 typedef struct tlsi_agent_rules {
     apr_array_header_t *rules;      /* tlsi_agent_rule_t, in order */
+    void *match_context;            /* match limits (pcre2_match_context) */
 } tlsi_agent_rules_t;
 
 /* The rule that applies when a vhost configures none: Internet Explorer 6
