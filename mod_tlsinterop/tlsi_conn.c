@@ -474,7 +474,8 @@ static int log_transaction(request_rec *r)
     }
     state = ap_get_module_config(r->connection->conn_config,
                                  &tlsinterop_module);
-    if (state == NULL || state->announced != r) {
+    /* A client that went away broke no promise of ours. */
+    if (state == NULL || state->announced != r || r->connection->aborted) {
         return DECLINED;
     }
     stopping = mpm_stopping();
