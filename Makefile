@@ -2,9 +2,12 @@
 #
 #   make            build the module, the tlsinterop-probe tool, test clients
 #   make test       install missing Debian packages, build, run every test
+#                   (SANITIZE=1: the module under ASan and UBSan)
 #   make install    install the module (apxs -i) and tlsinterop-probe
 #   make demo       start a private httpd on 127.0.0.1 that shows the module
 #   make demo-stop  stop it
+#   make bench      benchmarks, written to bench/RESULTS.md (QUICK=1: short)
+#   make fuzz       run each libFuzzer target FUZZ_SECONDS (default 300)
 #   make clean      remove build output
 
 APXS      ?= apxs
@@ -25,6 +28,12 @@ MOD_SRC   = $(wildcard $(MOD_DIR)/*.c)
 MOD_HDR   = $(wildcard $(MOD_DIR)/*.h)
 MOD_SO    = $(MOD_DIR)/.libs/mod_tlsinterop.so
 
+# make test SANITIZE=1: the module built with ASan and UBSan.  httpd is not
+# built so, so the tests start it with the sanitizer runtimes preloaded,
+# which also supply the module's __asan_ and __ubsan_ symbols.
+SAN_CFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer
+MOD_CFLAGS = $(WARN) $(if $(SANITIZE),$(SAN_CFLAGS) -O1 -g)
+
 # The pure core: needs only OpenSSL and APR, so unit tests link it directly.
 CORE_SRC  = $(addprefix $(MOD_DIR)/,tlsi_agent.c tlsi_args.c tlsi_calist.c \
               tlsi_careq.c tlsi_certmsg.c tlsi_fragment.c tlsi_names.c \
@@ -36,15 +45,29 @@ PROBE_SRC  = $(wildcard tools/*.c) $(MOD_DIR)/tlsi_careq.c
 UNIT_TESTS = $(patsubst tests/unit/%.c,tests/unit/bin/%,$(wildcard tests/unit/test_*.c))
 CLIENTS    = $(patsubst %.c,%,$(wildcard tests/clients/*.c))
 
+# libFuzzer targets for the pure core (Debian clang), with ASan and UBSan.
+FUZZ_CC      ?= clang
+FUZZ_FLAGS    = -g -O1 -fsanitize=fuzzer,address,undefined \
+                -fno-sanitize-recover=undefined
+FUZZ_TARGETS  = $(patsubst tests/fuzz/%.c,tests/fuzz/bin/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SECONDS ?= 300
+# make test runs each target this long on its seeds
+FUZZ_SMOKE_SECONDS ?= 10
+
 .PHONY: all module tools clients unit-tests test unit integration deps install \
-        demo demo-stop clean bench-fragfit
+        demo demo-stop clean bench bench-deps bench-fragfit fuzz fuzz-targets \
+        fuzz-smoke FORCE
 
 all: module tools clients
 
 module: $(MOD_SO)
 
-$(MOD_SO): $(MOD_SRC) $(MOD_HDR)
-	$(APXS) -c $(addprefix -Wc$(comma),$(WARN)) -o $(MOD_DIR)/mod_tlsinterop.la \
+# Rebuilt whenever the flags change, so a sanitizer build never lingers.
+$(MOD_DIR)/build.flags: FORCE
+	@echo '$(MOD_CFLAGS)' | cmp -s - $@ || echo '$(MOD_CFLAGS)' >$@
+
+$(MOD_SO): $(MOD_SRC) $(MOD_HDR) $(MOD_DIR)/build.flags
+	$(APXS) -c $(addprefix -Wc$(comma),$(MOD_CFLAGS)) -o $(MOD_DIR)/mod_tlsinterop.la \
 	    $(MOD_SRC) $(MOD_LIBS) >$(MOD_DIR)/build.log 2>&1 \
 	    || { cat $(MOD_DIR)/build.log; exit 1; }
 	@grep -E 'warning|error' $(MOD_DIR)/build.log | grep -v Werror= || true
@@ -68,17 +91,31 @@ tests/unit/bin/%: tests/unit/%.c $(CORE_SRC) $(MOD_HDR) tests/unit/*.h
 	$(CC) $(WARN) -O1 -g -I$(MOD_DIR) $(APR_CFLAGS) -o $@ $< $(CORE_SRC) \
 	    $(MOD_LIBS) $(APR_LIBS) -lpthread
 
+fuzz-targets: $(FUZZ_TARGETS)
+
+tests/fuzz/bin/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(CORE_SRC) $(MOD_HDR)
+	@mkdir -p tests/fuzz/bin
+	$(FUZZ_CC) $(FUZZ_FLAGS) -I$(MOD_DIR) $(APR_CFLAGS) -o $@ $< $(CORE_SRC) \
+	    $(MOD_LIBS) $(APR_LIBS) -lpthread
+
+fuzz: deps fuzz-targets
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+fuzz-smoke: fuzz-targets
+	tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS)
+
 # make test: everything, from a fresh Debian 12 as root.
 test: deps
-	$(MAKE) all unit-tests
+	$(MAKE) all unit-tests fuzz-targets
 	$(MAKE) unit
+	$(MAKE) fuzz-smoke
 	$(MAKE) integration
 
 unit: unit-tests
 	@set -e; for t in $(UNIT_TESTS); do $$t; done
 
 integration: all
-	cd tests && $(PYTHON) -m pytest -p no:cacheprovider integration $(PYTEST_ARGS)
+	cd tests && $(if $(SANITIZE),TLSI_SANITIZE=1 )$(PYTHON) -m pytest -p no:cacheprovider integration $(PYTEST_ARGS)
 
 deps:
 	@tests/install-deps.sh
@@ -90,6 +127,17 @@ bench/fragfit_cost: bench/fragfit_cost.c $(CORE_SRC) $(MOD_HDR)
 
 bench-fragfit: bench/fragfit_cost
 	bench/fragfit_cost
+
+bench/hsrate: bench/hsrate.c
+	$(CC) $(WARN) -O2 -g -o $@ $< $(SSL_LIBS)
+
+bench-deps:
+	@EXTRA_PACKAGES="wrk valgrind iproute2" tests/install-deps.sh
+
+# make bench QUICK=1 runs a short version of every comparison.
+bench: bench-deps
+	$(MAKE) all bench/hsrate bench/fragfit_cost
+	$(PYTHON) bench/bench.py $(if $(QUICK),--quick)
 
 install: module tools
 	$(APXS) -i -n tlsinterop $(MOD_DIR)/mod_tlsinterop.la
@@ -105,6 +153,9 @@ demo-stop:
 
 clean:
 	rm -rf $(MOD_DIR)/.libs $(MOD_DIR)/*.la $(MOD_DIR)/*.lo $(MOD_DIR)/*.slo \
-	       $(MOD_DIR)/*.o $(MOD_DIR)/build.log tests/unit/bin $(CLIENTS) \
-	       bench/fragfit_cost $(PROBE)
+	       $(MOD_DIR)/*.o $(MOD_DIR)/build.log $(MOD_DIR)/build.flags \
+	       tests/unit/bin $(CLIENTS) \
+	       bench/fragfit_cost bench/hsrate $(PROBE) tests/fuzz/bin
 	find tests -name __pycache__ -type d -prune -exec rm -rf {} +
+
+FORCE:

@@ -17,6 +17,47 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 MODULE_SO = os.environ.get(
     "TLSI_MODULE", os.path.join(REPO, "mod_tlsinterop", ".libs", "mod_tlsinterop.so"))
 
+# make test SANITIZE=1 sets TLSI_SANITIZE: httpd then runs with the ASan
+# and UBSan runtimes preloaded, and each report lands in SANITIZER_LOGS.
+SANITIZE = bool(os.environ.get("TLSI_SANITIZE"))
+SANITIZER_LOGS = os.environ.get("TLSI_SANITIZER_LOGS",
+                                "/tmp/tlsi-sanitizer-%d" % os.getpid())
+
+
+def _gcc_runtime(name):
+    out = subprocess.run(["gcc", "-print-file-name=" + name],
+                         capture_output=True, text=True).stdout.strip()
+    return out if os.path.isabs(out) else name
+
+
+def apache_env():
+    """The environment to run apache2 in (sanitizer runtimes preloaded
+    under make test SANITIZE=1), or None for ours."""
+    if not SANITIZE:
+        return None
+    os.makedirs(SANITIZER_LOGS, mode=0o1777, exist_ok=True)
+    os.chmod(SANITIZER_LOGS, 0o1777)
+    env = dict(os.environ)
+    env["LD_PRELOAD"] = " ".join(_gcc_runtime(n) for n in
+                                 ("libasan.so", "libubsan.so"))
+    # httpd itself is not instrumented and frees much at exit only by
+    # ending: leaks are valgrind's part (tests/integration/test_valgrind.py).
+    env["ASAN_OPTIONS"] = ("detect_leaks=0:log_path=%s/asan"
+                           % SANITIZER_LOGS)
+    env["UBSAN_OPTIONS"] = ("print_stacktrace=1:log_path=%s/ubsan"
+                            % SANITIZER_LOGS)
+    return env
+
+
+def sanitizer_reports():
+    """Paths of the sanitizer reports written so far."""
+    try:
+        return sorted(os.path.join(SANITIZER_LOGS, n)
+                      for n in os.listdir(SANITIZER_LOGS))
+    except FileNotFoundError:
+        return []
+
+
 BASE_MODULES = ["authz_core", "mime", "headers", "setenvif",
                 "socache_shmcb", "ssl"]
 READY = "resuming normal operations"
@@ -117,7 +158,8 @@ class Httpd:
         """Run apache2 -t on a config; returns (exit status, output)."""
         self.write_config(body)
         res = subprocess.run([APACHE2, "-t", "-f", self.conf_path],
-                             capture_output=True, text=True, timeout=60)
+                             capture_output=True, text=True, timeout=60,
+                             env=apache_env())
         return res.returncode, res.stdout + res.stderr
 
     def error_log(self):
@@ -153,16 +195,25 @@ class Httpd:
             return [int(p) for p in re.findall(r"^Listen\s+127\.0\.0\.1:(\d+)",
                                                f.read(), re.M)]
 
-    def start(self, body=None, timeout=20):
+    def start(self, body=None, timeout=20, prefix=(), one_process=False,
+              extra_env=None):
+        """Start httpd; prefix is a command to run it under (valgrind), and
+        one_process runs it as httpd -X, which logs no "resuming" line: it
+        is ready when its ports answer."""
         if body is not None:
             self.write_config(body)
         before = self._generations()
+        env = apache_env()
+        if extra_env:
+            env = dict(env or os.environ, **extra_env)
         self.proc = subprocess.Popen(
-            [APACHE2, "-f", self.conf_path, "-DFOREGROUND"],
+            list(prefix) + [APACHE2, "-f", self.conf_path, "-DFOREGROUND"]
+            + (["-X"] if one_process else []),
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            start_new_session=True)
+            start_new_session=True, env=env)
         try:
-            self._wait_generation(before + 1, timeout)
+            if not one_process:
+                self._wait_generation(before + 1, timeout)
             for port in self.listen_ports():
                 if not wait_port(port, timeout):
                     raise HttpdError("port %d not answering" % port)

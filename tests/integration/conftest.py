@@ -3,6 +3,7 @@
 import os
 import random
 import shutil
+import subprocess
 import sys
 import tempfile
 
@@ -20,6 +21,30 @@ def pytest_sessionstart(session):
                if not os.path.exists(p)]
     if missing:
         pytest.exit("not built: %s (run make)" % ", ".join(missing), returncode=2)
+    if httpd_mod.SANITIZE and "__asan_report" not in subprocess.run(
+            ["nm", "-D", httpd_mod.MODULE_SO], capture_output=True,
+            text=True).stdout:
+        pytest.exit("TLSI_SANITIZE is set but %s is not built with ASan "
+                    "(run make test SANITIZE=1)" % httpd_mod.MODULE_SO,
+                    returncode=2)
+
+
+def pytest_report_header(config):
+    if httpd_mod.SANITIZE:
+        return ("httpd runs the module under ASan and UBSan; reports go to "
+                + httpd_mod.SANITIZER_LOGS)
+    return None
+
+
+@pytest.fixture(autouse=True)
+def no_sanitizer_reports():
+    """Under make test SANITIZE=1, a test fails if httpd wrote a report."""
+    before = set(httpd_mod.sanitizer_reports())
+    yield
+    new = [p for p in httpd_mod.sanitizer_reports() if p not in before]
+    if new:
+        text = "".join(open(p, errors="replace").read()[:4000] for p in new)
+        pytest.fail("sanitizer reports %s:\n%s" % (", ".join(new), text))
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ import pytest
 
 from harness import http1, tls, vhosts
 from harness.http1 import IE6, MODERN
-from harness.httpd import APACHE2, MODULE_SO, REPO, free_ports
+from harness.httpd import APACHE2, MODULE_SO, REPO, apache_env, free_ports
 
 DIRECTIVES = ["TLSInterop", "TLSInteropCAListLimit", "TLSInteropCAListPrefer",
               "TLSInteropCAListFitFragment", "TLSInteropLegacyAgent",
@@ -196,8 +196,10 @@ IncludeOptional mods-enabled/*.conf
         assert (confdir / "mods-enabled" / name).is_symlink(), name
 
     cmd = [APACHE2, "-d", str(confdir), "-f", str(confdir / "apache2.conf")]
-    res = subprocess.run(cmd + ["-t"], capture_output=True, text=True)
+    res = subprocess.run(cmd + ["-t"], capture_output=True, text=True,
+                         env=apache_env())
     assert res.returncode == 0 and "Syntax OK" in res.stderr, res.stderr
-    res = subprocess.run(cmd + ["-M"], capture_output=True, text=True)
+    res = subprocess.run(cmd + ["-M"], capture_output=True, text=True,
+                         env=apache_env())
     assert "tlsinterop_module (shared)" in res.stdout
     assert "ssl_module (shared)" in res.stdout
