@@ -19,7 +19,7 @@ import pytest
 
 from harness import http1, vhosts
 from harness.http1 import IE6, MODERN
-from harness.httpd import free_port
+from harness.httpd import SANITIZE, free_port
 
 LOAD_SECONDS = int(os.environ.get("TLSI_LOAD_SECONDS", "60"))
 CONNECTIONS = 256
@@ -147,8 +147,9 @@ def test_256_connections_for_60_seconds(loaded, tmp_path):
     assert failed <= sent / 1000, failures
     assert both, "no child lived through the run: %s %s" % (rss_start, rss_end)
     # Stable once settled: a leak of even 100 bytes a request would add
-    # megabytes over the last 40 s.
-    assert max(growth) < 2 * 1024, (rss_settled, rss_end)
+    # megabytes over the last 40 s.  (ASan holds freed memory back on
+    # purpose, so under make test SANITIZE=1 its RSS says nothing.)
+    assert SANITIZE or max(growth) < 2 * 1024, (rss_settled, rss_end)
     log = server.error_log()
     assert not re.search(r"exit signal|\[core:(crit|alert|emerg)\]", log), \
         log[-3000:]
