@@ -192,6 +192,7 @@ static const char *add_legacy_agent(cmd_parms *cmd, void *dconf,
 {
     tlsi_srv_conf_t *conf = conf_of(cmd);
     tlsi_shutdown_e mode = TLSI_SHUTDOWN_STANDARD;
+    const tlsi_agent_rule_t *listed;
     const char *err;
 
     (void)dconf;
@@ -211,12 +212,12 @@ static const char *add_legacy_agent(cmd_parms *cmd, void *dconf,
         }
         return NULL;
     }
-    if (find_rule(conf->agents, pattern) != NULL) {
+    if ((listed = find_rule(conf->agents, pattern)) != NULL) {
         return apr_psprintf(cmd->pool, "%s: '%s' is already listed in this "
                             "context (with shutdown=%s); the first match "
                             "wins, so list each regular expression once",
-                            cmd->cmd->name, pattern, tlsi_shutdown_name(
-                                find_rule(conf->agents, pattern)->shutdown));
+                            cmd->cmd->name, pattern,
+                            tlsi_shutdown_name(listed->shutdown));
     }
     if (option != NULL
         && (err = tlsi_parse_shutdown_option(option, &mode)) != NULL) {
