@@ -63,9 +63,10 @@ def server_messages(port, version, servername=None, args=()):
     return {name: int(size, 16) for _, size, name in SERVER_MESSAGE.findall(out)}
 
 
-def certreq(port, version, servername=None, args=()):
+def certreq(port, version, servername=None, args=(), timeout=20):
     """Connect, and report the CertificateRequest the server sent."""
-    _, out, err = s_client(port, version, servername, ["-msg", *args])
+    _, out, err = s_client(port, version, servername, ["-msg", *args],
+                           timeout=timeout)
     found = CERTREQ.findall(out)
     if not found:
         raise AssertionError("no CertificateRequest seen:\n%s\n%s"

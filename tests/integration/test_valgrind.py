@@ -95,18 +95,24 @@ def memcheck(make_module_httpd, pki):
         return f.read(), server.error_log()
 
 
+# Everything is tens of times slower under memcheck, the first handshake
+# most of all.
+SLOW = 180
+
+
 def drive(trimmed, plain, pki):
     for version in ("1.2", "1.3"):
-        assert tls.certreq(trimmed, version).names
+        assert tls.certreq(trimmed, version, timeout=SLOW).names
     for length in ("512", "2048"):
-        assert tls.certreq(trimmed, "1.2", args=["-maxfraglen", length]).names
+        assert tls.certreq(trimmed, "1.2", args=["-maxfraglen", length],
+                           timeout=SLOW).names
     status, out, err = tls.curl(
         "https://localhost:%d/index.html" % trimmed, "--cacert",
         pki.server_ca.path, "--cert", pki.client_last.path, "--key",
-        pki.client_last.key, timeout=60)
+        pki.client_last.key, timeout=SLOW)
     assert status == 0 and out == "hello\n", err
     for port in (trimmed, plain):
-        conn = http1.Conn(port, timeout=60)
+        conn = http1.Conn(port, timeout=SLOW)
         try:
             for agent in (MODERN, MODERN, "x" * 600, MODERN):
                 assert conn.request(agent=agent).status == 200
@@ -116,13 +122,13 @@ def drive(trimmed, plain, pki):
         finally:
             conn.close()
         for kwargs in ({"agent": None}, {"version": "HTTP/1.0"}):
-            conn = http1.Conn(port, timeout=60)
+            conn = http1.Conn(port, timeout=SLOW)
             try:
                 conn.request(**kwargs)
-                conn.read_until_close(timeout=60)
+                conn.read_until_close(timeout=SLOW)
             finally:
                 conn.close()
-        conn = http1.Conn(port, timeout=60)
+        conn = http1.Conn(port, timeout=SLOW)
         try:
             conn.send(("GET /index.html HTTP/1.1\r\nHost: x\r\nUser-Agent: %s"
                        "\r\n\r\n" % MODERN).encode() * 2
