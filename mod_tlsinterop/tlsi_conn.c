@@ -282,6 +282,13 @@ static apr_interval_time_t enforced_timeout(const request_rec *r)
     return r->connection->base_server->keep_alive_timeout;
 }
 
+/* What Keep-Alive: timeout= says for an enforced timeout: the margin less;
+ * below 1 nothing is left to announce. */
+static int hint_seconds(apr_interval_time_t enforced, int margin)
+{
+    return (int)apr_time_sec(enforced - apr_time_from_sec(margin));
+}
+
 /* The start-up-made hint of r's server for seconds, or NULL. */
 static const struct tlsi_hint *find_hint(const tlsi_srv_conf_t *conf,
                                          int seconds)
@@ -356,8 +363,7 @@ static const struct tlsi_hint *decide(request_rec *r, hint_undo_t *undo)
     if (conf->request_margin == TLSI_MARGIN_OFF) {
         return NULL;
     }
-    seconds = (int)apr_time_sec(enforced_timeout(r)
-                                - apr_time_from_sec(conf->request_margin));
+    seconds = hint_seconds(enforced_timeout(r), conf->request_margin);
     hint = find_hint(conf, seconds);
     if (hint == NULL) {
         /* No timeout left to advertise that a client could rely on. */
@@ -502,7 +508,7 @@ static int log_transaction(request_rec *r)
 static void add_hint(apr_pool_t *p, server_rec *s, tlsi_srv_conf_t *conf,
                      apr_interval_time_t enforced, int margin)
 {
-    int seconds = (int)apr_time_sec(enforced - apr_time_from_sec(margin));
+    int seconds = hint_seconds(enforced, margin);
     struct tlsi_hint *hint;
     int i;
 
