@@ -19,7 +19,7 @@ BINDIR    ?= /usr/local/bin
 comma     := ,
 WARN      = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 SSL_LIBS  = -lssl -lcrypto
-MOD_LIBS  = $(SSL_LIBS) -lpcre2-8
+MOD_LIBS  = $(SSL_LIBS) -lpcre2-8 -lm
 APR_CFLAGS = $(shell pkg-config --cflags apr-1 2>/dev/null)
 APR_LIBS   = $(shell pkg-config --libs apr-1 2>/dev/null)
 
@@ -36,8 +36,8 @@ MOD_CFLAGS = $(WARN) $(if $(SANITIZE),$(SAN_CFLAGS) -O1 -g)
 
 # The pure core: needs only OpenSSL and APR, so unit tests link it directly.
 CORE_SRC  = $(addprefix $(MOD_DIR)/,tlsi_agent.c tlsi_args.c tlsi_calist.c \
-              tlsi_careq.c tlsi_certmsg.c tlsi_fragment.c tlsi_names.c \
-              tlsi_probe.c)
+              tlsi_careq.c tlsi_certmsg.c tlsi_cover.c tlsi_fragment.c \
+              tlsi_learned.c tlsi_names.c tlsi_probe.c)
 
 PROBE      = tools/tlsinterop-probe
 PROBE_SRC  = $(wildcard tools/*.c) $(MOD_DIR)/tlsi_careq.c

@@ -25,6 +25,7 @@
 #include "tlsi_config.h"
 #include "tlsi_conn.h"
 #include "tlsi_counters.h"
+#include "tlsi_learn.h"
 #include "tlsi_log.h"
 #include "tlsi_sslinit.h"
 #include "tlsi_status.h"
@@ -38,6 +39,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
         return DONE;
     }
     tlsi_conn_prepare(pconf, s);
+    tlsi_learn_start_generation(pconf, s);
     if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
         tlsi_log_startup(ptemp, s);
     }

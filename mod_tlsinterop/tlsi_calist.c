@@ -5,89 +5,12 @@
  *     http://www.apache.org/licenses/LICENSE-2.0
  */
 
-#include <stdlib.h>
-
 #include "tlsi_calist.h"
+#include "tlsi_names.h"
 
-/* A list entry, for finding preferred subjects by binary search. */
-typedef struct {
-    const X509_NAME *name;
-    int index;
-} entry_t;
-
-static int entry_cmp(const void *a, const void *b)
-{
-    const entry_t *ea = a, *eb = b;
-    int rc = X509_NAME_cmp(ea->name, eb->name);
-
-    return rc != 0 ? rc : ea->index - eb->index;
-}
-
-/* What looking up a preferred subject in the list can find. */
-#define NOT_IN_LIST   -1
-#define ALREADY_TAKEN -2
-
-/*
- * Index of the first list entry equal to name that is not taken yet,
- * else NOT_IN_LIST or ALREADY_TAKEN.  Equal entries sort by index, so the
- * earliest untaken one wins.
- */
-static int find_untaken(const entry_t *sorted, int count, const char *taken,
-                        const X509_NAME *name)
-{
-    int lo = 0, hi = count, found = NOT_IN_LIST;
-
-    while (lo < hi) {
-        int mid = lo + (hi - lo) / 2;
-
-        if (X509_NAME_cmp(sorted[mid].name, name) < 0) {
-            lo = mid + 1;
-        }
-        else {
-            hi = mid;
-        }
-    }
-    for (; lo < count && X509_NAME_cmp(sorted[lo].name, name) == 0; lo++) {
-        if (!taken[sorted[lo].index]) {
-            return sorted[lo].index;
-        }
-        found = ALREADY_TAKEN;
-    }
-    return found;
-}
-
-static int place_preferred(tlsi_calist_t *out, apr_pool_t *p,
-                           const STACK_OF(X509_NAME) *list,
-                           const apr_array_header_t *prefer, char *taken,
-                           apr_array_header_t *unmatched)
-{
-    int count = sk_X509_NAME_num(list), i;
-    entry_t *sorted = apr_palloc(p, sizeof(*sorted) * (count > 0 ? count : 1));
-
-    for (i = 0; i < count; i++) {
-        sorted[i].name = sk_X509_NAME_value(list, i);
-        sorted[i].index = i;
-    }
-    qsort(sorted, count, sizeof(*sorted), entry_cmp);
-
-    for (i = 0; i < prefer->nelts; i++) {
-        const X509_NAME *want = APR_ARRAY_IDX(prefer, i, const X509_NAME *);
-        int index = find_untaken(sorted, count, taken, want);
-
-        if (index >= 0) {
-            taken[index] = 1;
-            out->names[out->preferred++] = sk_X509_NAME_value(list, index);
-        }
-        else if (index == NOT_IN_LIST && unmatched != NULL) {
-            APR_ARRAY_PUSH(unmatched, const X509_NAME *) = want;
-        }
-    }
-    return out->preferred;
-}
-
-tlsi_calist_t *tlsi_calist_order(apr_pool_t *p, const STACK_OF(X509_NAME) *list,
-                                 const apr_array_header_t *prefer,
-                                 apr_array_header_t *unmatched)
+tlsi_calist_t *tlsi_calist_arrange(apr_pool_t *p,
+                                   const STACK_OF(X509_NAME) *list,
+                                   const apr_array_header_t *lead)
 {
     tlsi_calist_t *out = apr_pcalloc(p, sizeof(*out));
     int count = sk_X509_NAME_num(list), placed = 0, i;
@@ -101,8 +24,13 @@ tlsi_calist_t *tlsi_calist_order(apr_pool_t *p, const STACK_OF(X509_NAME) *list,
     out->wire_sum = apr_palloc(p, sizeof(*out->wire_sum) * (count + 1));
     taken = apr_pcalloc(p, count + 1);
 
-    if (prefer != NULL && prefer->nelts > 0) {
-        placed = place_preferred(out, p, list, prefer, taken, unmatched);
+    for (i = 0; lead != NULL && i < lead->nelts; i++) {
+        int index = APR_ARRAY_IDX(lead, i, int);
+
+        if (index >= 0 && index < count && !taken[index]) {
+            taken[index] = 1;
+            out->names[placed++] = sk_X509_NAME_value(list, index);
+        }
     }
     for (i = 0; i < count; i++) {
         if (!taken[i]) {
@@ -118,6 +46,24 @@ tlsi_calist_t *tlsi_calist_order(apr_pool_t *p, const STACK_OF(X509_NAME) *list,
             return NULL;
         }
         out->wire_sum[i + 1] = out->wire_sum[i] + len;
+    }
+    return out;
+}
+
+tlsi_calist_t *tlsi_calist_order(apr_pool_t *p, const STACK_OF(X509_NAME) *list,
+                                 const apr_array_header_t *prefer,
+                                 apr_array_header_t *unmatched)
+{
+    apr_array_header_t *lead = NULL;
+    tlsi_calist_t *out;
+
+    if (prefer != NULL && prefer->nelts > 0) {
+        lead = tlsi_namemap_match(p, tlsi_namemap_make(p, list), prefer,
+                                  unmatched);
+    }
+    out = tlsi_calist_arrange(p, list, lead);
+    if (out != NULL && lead != NULL) {
+        out->preferred = lead->nelts;
     }
     return out;
 }

@@ -9,7 +9,7 @@
  * tlsi_calist: which advertised CA names to keep under a byte budget.
  *
  * Pure core: needs OpenSSL and APR only.  Names are put in priority order
- * once (preferred subjects first, then the server's own order), with the
+ * once (tlsi_cover decides it; preferred subjects lead), with the
  * running sum of their wire sizes, so fitting any budget is a binary search
  * and the kept names are always a prefix of that order.  The order only
  * ever holds names of the source list: trimming never adds a name.
@@ -40,6 +40,16 @@ typedef struct tlsi_calist {
 tlsi_calist_t *tlsi_calist_order(apr_pool_t *p, const STACK_OF(X509_NAME) *list,
                                  const apr_array_header_t *prefer,
                                  apr_array_header_t *unmatched);
+
+/*
+ * Order the names of list: first the entries at the indices in lead (an
+ * array of int; may be NULL), in lead's order, then the others in list's
+ * order.  Indices out of range or repeated are skipped.  Returns NULL if a
+ * name cannot be DER-encoded.
+ */
+tlsi_calist_t *tlsi_calist_arrange(apr_pool_t *p,
+                                   const STACK_OF(X509_NAME) *list,
+                                   const apr_array_header_t *lead);
 
 /* The CertificateRequest size (the larger of TLS 1.2 and 1.3) with the
  * first k names. */

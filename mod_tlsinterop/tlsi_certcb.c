@@ -27,6 +27,43 @@ typedef struct {
     tlsi_fragment_fit_t fit;
 } certcb_t;
 
+/* SSL_CTX ex_data: the vhost's certcb_t, for the info callback. */
+static int certcb_index = -1;
+
+/*
+ * Set on a connection that requests a certificate with a trimmed list:
+ * tells at the end of the handshake whether the client sent one.  It
+ * first runs the context's own callback (mod_ssl's), which the
+ * connection's replaces, and leaves the connection to it once it knows.
+ */
+static void on_info(const SSL *ssl, int where, int ret)
+{
+    SSL_CTX *ctx = SSL_get_SSL_CTX(ssl);
+    void (*chained)(const SSL *, int, int) = SSL_CTX_get_info_callback(ctx);
+    const certcb_t *cb = SSL_CTX_get_ex_data(ctx, certcb_index);
+    int none;
+
+    if (chained != NULL) {
+        chained(ssl, where, ret);
+    }
+    if (where & SSL_CB_HANDSHAKE_DONE) {
+        none = SSL_get0_peer_certificate(ssl) == NULL;
+    }
+    else if ((where & SSL_CB_WRITE_ALERT) && (ret >> 8) == SSL3_AL_FATAL) {
+        /* Refused while reading an empty Certificate (SSLVerifyClient
+         * require); a certificate that failed to verify sets the result. */
+        none = SSL_get_state(ssl) == TLS_ST_SR_CERT
+               && SSL_get_verify_result(ssl) == X509_V_OK;
+    }
+    else {
+        return;
+    }
+    if (none && cb != NULL) {
+        tlsi_count(cb->s, TLSI_CNT_TRIMMED_NO_CERT);
+    }
+    SSL_set_info_callback((SSL *)ssl, NULL);
+}
+
 static int on_certificate(SSL *ssl, void *arg)
 {
     const certcb_t *cb = arg;
@@ -44,6 +81,7 @@ static int on_certificate(SSL *ssl, void *arg)
     /* A CertificateRequest goes out when the server verifies clients. */
     if ((cb->trimmed || cut) && (SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER)) {
         tlsi_count(cb->s, TLSI_CNT_TRIMMED_HANDSHAKES);
+        SSL_set_info_callback(ssl, on_info);
     }
     return 1;
 }
@@ -54,23 +92,20 @@ static apr_status_t release_fit(void *fit)
     return APR_SUCCESS;
 }
 
-/* Prepare the per-fragment-length lists; 1 if some length needs one. */
-static int prepare_fit(const tlsi_vhost_init_t *vi, certcb_t *cb)
+/* Prepare the per-fragment-length lists, prefixes of the vhost's
+ * priority order; 1 if some length needs one. */
+static int prepare_fit(const tlsi_vhost_init_t *vi, certcb_t *cb,
+                       const tlsi_calist_t *order)
 {
-    const STACK_OF(X509_NAME) *advertised = tlsi_advertised_names(vi->ctx);
-    const tlsi_calist_t *order;
     const char *counts = "";
     apr_size_t budget;
     unsigned int code;
 
+    /* The context owns the order's names for as long as the callback can
+     * run. */
     if (!tlsi_fit_fragment(vi->conf)
         || tlsi_ca_limit(vi->conf, &budget) != TLSI_CALIMIT_BYTES
-        || advertised == NULL || sk_X509_NAME_num(advertised) == 0) {
-        return 0;
-    }
-    /* The context owns these names for as long as the callback can run. */
-    order = tlsi_calist_order(vi->pconf, advertised, NULL, NULL);
-    if (order == NULL) {
+        || order == NULL || order->count == 0) {
         return 0;
     }
     switch (tlsi_fragment_fit_prepare(&cb->fit, order, tlsi_shape_of(vi))) {
@@ -95,14 +130,20 @@ static int prepare_fit(const tlsi_vhost_init_t *vi, certcb_t *cb)
     return 1;
 }
 
-void tlsi_certcb_install(const tlsi_vhost_init_t *vi, int trimmed)
+void tlsi_certcb_install(const tlsi_vhost_init_t *vi,
+                         const tlsi_trim_result_t *trim)
 {
     certcb_t *cb = apr_pcalloc(vi->pconf, sizeof(*cb));
 
     cb->s = vi->s;
-    cb->trimmed = trimmed;
-    cb->fit_needed = prepare_fit(vi, cb);
-    if (cb->trimmed || cb->fit_needed) {
-        SSL_CTX_set_cert_cb(vi->ctx, on_certificate, cb);
+    cb->trimmed = trim->trimmed;
+    cb->fit_needed = prepare_fit(vi, cb, trim->order);
+    if (!cb->trimmed && !cb->fit_needed) {
+        return;
     }
+    if (certcb_index < 0) {
+        certcb_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+    }
+    SSL_CTX_set_ex_data(vi->ctx, certcb_index, cb);
+    SSL_CTX_set_cert_cb(vi->ctx, on_certificate, cb);
 }

@@ -21,8 +21,10 @@
 #define TLSI_CERTCB_H
 
 #include "tlsi_sslinit.h"
+#include "tlsi_trim.h"
 
 /* After trimming (trimmed: the vhost's own list was cut or emptied). */
-void tlsi_certcb_install(const tlsi_vhost_init_t *vi, int trimmed);
+void tlsi_certcb_install(const tlsi_vhost_init_t *vi,
+                         const tlsi_trim_result_t *trim);
 
 #endif /* TLSI_CERTCB_H */

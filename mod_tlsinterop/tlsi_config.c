@@ -7,11 +7,15 @@
 
 #include "httpd.h"
 #include "http_config.h"
+#include "http_log.h"
 
+#include <apr_hash.h>
 #include <apr_strings.h>
 
 #include "tlsi_config.h"
 #include "tlsi_names.h"
+
+APLOG_USE_MODULE(tlsinterop);
 
 #define DEFAULT_KEEPALIVE_MARGIN 1
 
@@ -25,6 +29,7 @@ void *tlsi_create_srv_conf(apr_pool_t *p, server_rec *s)
     (void)s;
     conf->enabled = TLSI_UNSET;
     conf->ca_fit_fragment = TLSI_UNSET;
+    conf->ca_learn = TLSI_UNSET;
     conf->ka_margin = TLSI_UNSET;
     return conf;
 }
@@ -38,6 +43,12 @@ void *tlsi_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     merged->ca_fit_fragment = add->ca_fit_fragment != TLSI_UNSET
                               ? add->ca_fit_fragment : base->ca_fit_fragment;
     merged->agents = add->agents ? add->agents : base->agents;
+    /* A learned-names file belongs to the vhost that names it: a vhost
+     * that inherits "learn" gets its own default file. */
+    merged->ca_learn = add->ca_learn != TLSI_UNSET ? add->ca_learn
+                                                   : base->ca_learn;
+    merged->ca_learn_file = add->ca_learn_file;
+    merged->ca_learn_where = add->ca_learn_where;
     merged->ka_margin = add->ka_margin != TLSI_UNSET ? add->ka_margin
                                                      : base->ka_margin;
     if (add->ca_limit_mode != TLSI_CALIMIT_UNSET) {
@@ -74,6 +85,11 @@ int tlsi_enabled(const tlsi_srv_conf_t *conf)
 int tlsi_fit_fragment(const tlsi_srv_conf_t *conf)
 {
     return conf->ca_fit_fragment != 0;
+}
+
+int tlsi_ca_learn(const tlsi_srv_conf_t *conf)
+{
+    return conf->ca_learn != 0;
 }
 
 const tlsi_agent_rules_t *tlsi_agents(const tlsi_srv_conf_t *conf)
@@ -172,6 +188,34 @@ static const char *set_fit_fragment(cmd_parms *cmd, void *dconf, int flag)
     return NULL;
 }
 
+static const char *set_ca_learn(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    tlsi_srv_conf_t *conf = conf_of(cmd);
+
+    (void)dconf;
+    conf->ca_learn_file = NULL;
+    if (!strcasecmp(arg, "off") || !strcasecmp(arg, "on")) {
+        conf->ca_learn = !strcasecmp(arg, "on");
+        return NULL;
+    }
+    if (*arg == '\0' || arg[strlen(arg) - 1] == '/') {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not valid; use on, off "
+                            "or the path of a file (not a directory) for "
+                            "the names this vhost learns", cmd->cmd->name,
+                            arg);
+    }
+    conf->ca_learn_file = ap_server_root_relative(cmd->pool, arg);
+    if (conf->ca_learn_file == NULL) {
+        return apr_psprintf(cmd->pool, "%s: invalid file path '%s'",
+                            cmd->cmd->name, arg);
+    }
+    conf->ca_learn = 1;
+    conf->ca_learn_where = apr_psprintf(cmd->pool, "%s:%d",
+                                        cmd->directive->filename,
+                                        cmd->directive->line_num);
+    return NULL;
+}
+
 static const tlsi_agent_rule_t *find_rule(const tlsi_agent_rules_t *rules,
                                           const char *pattern)
 {
@@ -244,6 +288,36 @@ static const char *set_keepalive_margin(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
+/* Two vhosts learning into one file would mix their names. */
+static int check_learn_files(apr_pool_t *pconf, apr_pool_t *plog,
+                             apr_pool_t *ptemp, server_rec *base)
+{
+    apr_hash_t *seen = apr_hash_make(ptemp);
+    server_rec *s;
+
+    (void)pconf;
+    for (s = base; s != NULL; s = s->next) {
+        const tlsi_srv_conf_t *conf = tlsi_srv_conf(s), *other;
+
+        if (conf->ca_learn_file == NULL) {
+            continue;
+        }
+        other = apr_hash_get(seen, conf->ca_learn_file, APR_HASH_KEY_STRING);
+        if (other != NULL && other != conf) {
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL,
+                         "TLSInteropCALearn: '%s' is named at %s and again "
+                         "at %s; each vhost needs a file of its own, or "
+                         "'on' for its default file",
+                         conf->ca_learn_file, other->ca_learn_where,
+                         conf->ca_learn_where);
+            return !OK;
+        }
+        apr_hash_set(seen, conf->ca_learn_file, APR_HASH_KEY_STRING, conf);
+    }
+    (void)plog;
+    return OK;
+}
+
 static int compile_builtin_agents(apr_pool_t *pconf, apr_pool_t *plog,
                                   apr_pool_t *ptemp)
 {
@@ -257,6 +331,7 @@ void tlsi_config_register_hooks(apr_pool_t *p)
 {
     (void)p;
     ap_hook_pre_config(compile_builtin_agents, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(check_learn_files, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 const command_rec tlsi_cmds[] = {
@@ -274,6 +349,12 @@ const command_rec tlsi_cmds[] = {
     AP_INIT_FLAG("TLSInteropCAListFitFragment", set_fit_fragment, NULL,
                  RSRC_CONF, "On|Off: fit the CA list to a connection's "
                  "negotiated max_fragment_length; default On"),
+    AP_INIT_TAKE1("TLSInteropCALearn", set_ca_learn, NULL, RSRC_CONF,
+                  "on|off|<file>: learn which CAs issue the client "
+                  "certificates that verify, and advertise them first "
+                  "after the next restart when the list is trimmed; <file> "
+                  "keeps them (on: state/tlsinterop/<host>_<port>.pem under "
+                  "ServerRoot); default on"),
     AP_INIT_TAKE12("TLSInteropLegacyAgent", add_legacy_agent, NULL, RSRC_CONF,
                    "<regex> [shutdown=standard|accurate|unclean], or none: "
                    "User-Agents that get Connection: close, and how the "

@@ -29,6 +29,10 @@ typedef struct tlsi_srv_conf {
     const char *ca_prefer_path;        /* TLSInteropCAListPrefer, resolved */
     apr_array_header_t *ca_prefer;     /* its subjects, X509_NAME * */
     int ca_fit_fragment;               /* TLSInteropCAListFitFragment */
+    int ca_learn;                      /* TLSInteropCALearn; TLSI_UNSET */
+    const char *ca_learn_file;         /* its file, resolved; never
+                                        * inherited: NULL for the default */
+    const char *ca_learn_where;        /* "file:line" of that setting */
     tlsi_agent_rules_t *agents;        /* NULL: not set here */
     int ka_margin;                     /* seconds, TLSI_MARGIN_OFF or unset */
     int counter_slot;                  /* its slot in tlsi_counters */
@@ -56,6 +60,7 @@ tlsi_srv_conf_t *tlsi_srv_conf(const server_rec *s);
 /* Effective values, defaults applied. */
 int tlsi_enabled(const tlsi_srv_conf_t *conf);
 int tlsi_fit_fragment(const tlsi_srv_conf_t *conf);
+int tlsi_ca_learn(const tlsi_srv_conf_t *conf);
 const tlsi_agent_rules_t *tlsi_agents(const tlsi_srv_conf_t *conf);
 /* Seconds, or TLSI_MARGIN_OFF. */
 int tlsi_keepalive_margin(const tlsi_srv_conf_t *conf);

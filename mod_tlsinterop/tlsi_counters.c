@@ -21,7 +21,9 @@
 
 APLOG_USE_MODULE(tlsinterop);
 
-#define RETAINED_KEY "mod_tlsinterop-counters"
+/* Named for the layout of a slot, so that a module with other counters,
+ * loaded by a restart, starts a segment of its own: change it with them. */
+#define RETAINED_KEY "mod_tlsinterop-counters-10"
 #define MIN_CAPACITY 64
 
 typedef struct {
@@ -49,6 +51,9 @@ static const char *const names[TLSI_CNT_COUNT] = {
     "KeepAliveHints",
     "ClosesAfterKeepAlive",
     "UncleanCloses",
+    "TrimmedNoClientCert",
+    "IssuerNotAdvertised",
+    "LearnedNames",
 };
 
 /* Room for at least needed slots; a larger segment keeps what was counted
@@ -139,6 +144,16 @@ void tlsi_count(const server_rec *s, tlsi_counter_e which)
 
     if (c != NULL) {
         apr_atomic_inc64(c);
+    }
+}
+
+void tlsi_counter_set(const server_rec *s, tlsi_counter_e which,
+                      apr_uint64_t value)
+{
+    apr_uint64_t *c = counter(s, which);
+
+    if (c != NULL) {
+        apr_atomic_set64(c, value);
     }
 }
 

@@ -25,6 +25,9 @@ typedef enum {
     TLSI_CNT_KEEPALIVE_HINTS,       /* Keep-Alive: timeout= sent */
     TLSI_CNT_CLOSES_AFTER_KEEPALIVE, /* closed after announcing keep-alive */
     TLSI_CNT_UNCLEAN_CLOSES,        /* closed without close_notify, by rule */
+    TLSI_CNT_TRIMMED_NO_CERT,       /* trimmed list sent, no certificate */
+    TLSI_CNT_ISSUER_NOT_ADVERTISED, /* verified, its issuer not advertised */
+    TLSI_CNT_LEARNED_NAMES,         /* names learned (a level, not a sum) */
     TLSI_CNT_COUNT
 } tlsi_counter_e;
 
@@ -33,6 +36,10 @@ typedef enum {
 apr_status_t tlsi_counters_init(apr_pool_t *pconf, server_rec *base);
 
 void tlsi_count(const server_rec *s, tlsi_counter_e which);
+
+/* For a level such as TLSI_CNT_LEARNED_NAMES, set at start-up. */
+void tlsi_counter_set(const server_rec *s, tlsi_counter_e which,
+                      apr_uint64_t value);
 
 apr_uint64_t tlsi_counter_value(const server_rec *s, tlsi_counter_e which);
 

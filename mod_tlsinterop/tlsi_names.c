@@ -5,6 +5,8 @@
  *     http://www.apache.org/licenses/LICENSE-2.0
  */
 
+#include <stdlib.h>
+
 #include <apr_file_info.h>
 #include <apr_strings.h>
 #include <openssl/err.h>
@@ -113,4 +115,97 @@ const char *tlsi_name_text(apr_pool_t *p, const X509_NAME *name)
     }
     BIO_free(bio);
     return text;
+}
+
+/* A list entry, for finding names by binary search. */
+typedef struct {
+    const X509_NAME *name;
+    int index;
+} map_entry_t;
+
+struct tlsi_namemap {
+    int count;
+    map_entry_t *sorted;
+};
+
+static int map_entry_cmp(const void *a, const void *b)
+{
+    const map_entry_t *ea = a, *eb = b;
+    int rc = X509_NAME_cmp(ea->name, eb->name);
+
+    return rc != 0 ? rc : ea->index - eb->index;
+}
+
+tlsi_namemap_t *tlsi_namemap_make(apr_pool_t *p,
+                                  const STACK_OF(X509_NAME) *list)
+{
+    tlsi_namemap_t *map = apr_pcalloc(p, sizeof(*map));
+    int count = list != NULL ? sk_X509_NAME_num(list) : 0, i;
+
+    map->count = count > 0 ? count : 0;
+    map->sorted = apr_palloc(p, sizeof(*map->sorted) * (map->count + 1));
+    for (i = 0; i < map->count; i++) {
+        map->sorted[i].name = sk_X509_NAME_value(list, i);
+        map->sorted[i].index = i;
+    }
+    qsort(map->sorted, map->count, sizeof(*map->sorted), map_entry_cmp);
+    return map;
+}
+
+/* Position in sorted of the first entry equal to name, or count. */
+static int lower_bound(const tlsi_namemap_t *map, const X509_NAME *name)
+{
+    int lo = 0, hi = map->count;
+
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+
+        if (X509_NAME_cmp(map->sorted[mid].name, name) < 0) {
+            lo = mid + 1;
+        }
+        else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+int tlsi_namemap_find(const tlsi_namemap_t *map, const X509_NAME *name)
+{
+    int at = lower_bound(map, name);
+
+    if (at < map->count && X509_NAME_cmp(map->sorted[at].name, name) == 0) {
+        return map->sorted[at].index;
+    }
+    return -1;
+}
+
+apr_array_header_t *tlsi_namemap_match(apr_pool_t *p,
+                                       const tlsi_namemap_t *map,
+                                       const apr_array_header_t *subjects,
+                                       apr_array_header_t *unmatched)
+{
+    apr_array_header_t *found = apr_array_make(p, 8, sizeof(int));
+    char *taken = apr_pcalloc(p, map->count + 1);
+    int i;
+
+    for (i = 0; subjects != NULL && i < subjects->nelts; i++) {
+        const X509_NAME *want = APR_ARRAY_IDX(subjects, i, const X509_NAME *);
+        int at = lower_bound(map, want), seen = 0;
+
+        /* Equal entries sort by index: the earliest untaken one wins. */
+        for (; at < map->count
+               && X509_NAME_cmp(map->sorted[at].name, want) == 0; at++) {
+            seen = 1;
+            if (!taken[map->sorted[at].index]) {
+                taken[map->sorted[at].index] = 1;
+                APR_ARRAY_PUSH(found, int) = map->sorted[at].index;
+                break;
+            }
+        }
+        if (!seen && unmatched != NULL) {
+            APR_ARRAY_PUSH(unmatched, const X509_NAME *) = want;
+        }
+    }
+    return found;
 }

@@ -30,4 +30,28 @@ const char *tlsi_pem_subjects(apr_pool_t *p, const char *path,
 /* A name as RFC 2253 text, for log lines. */
 const char *tlsi_name_text(apr_pool_t *p, const X509_NAME *name);
 
+/*
+ * A list's names sorted for lookup: which index of the list holds a given
+ * name.  It borrows the list's names, so it lives no longer than they do.
+ * Lookups allocate nothing, so they can run on a handshake.
+ */
+typedef struct tlsi_namemap tlsi_namemap_t;
+
+tlsi_namemap_t *tlsi_namemap_make(apr_pool_t *p,
+                                  const STACK_OF(X509_NAME) *list);
+
+/* The first index of the list that holds name, or -1. */
+int tlsi_namemap_find(const tlsi_namemap_t *map, const X509_NAME *name);
+
+/*
+ * The indices in the list of the subjects (an array of X509_NAME *), in
+ * subjects' order, each index once: a subject equal to several entries
+ * takes a further one each time it repeats.  Subjects that are in no entry
+ * are pushed onto *unmatched when it is not NULL.  Returns an array of int.
+ */
+apr_array_header_t *tlsi_namemap_match(apr_pool_t *p,
+                                       const tlsi_namemap_t *map,
+                                       const apr_array_header_t *subjects,
+                                       apr_array_header_t *unmatched);
+
 #endif /* TLSI_NAMES_H */

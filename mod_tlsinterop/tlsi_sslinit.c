@@ -20,7 +20,7 @@ static int init_server(server_rec *s, apr_pool_t *p, int is_proxy,
                        SSL_CTX *ctx)
 {
     tlsi_vhost_init_t vi;
-    int trimmed;
+    tlsi_trim_result_t trim;
 
     /* Proxy contexts are clients, and may be shared between sections. */
     if (is_proxy) {
@@ -42,9 +42,9 @@ static int init_server(server_rec *s, apr_pool_t *p, int is_proxy,
     vi.vhost = tlsi_vhost_id(vi.ptemp, s);
 
     tlsi_audit_certificates(&vi);
-    trimmed = tlsi_trim_ca_list(&vi);
-    tlsi_srv_conf(s)->ca_trimmed |= trimmed;
-    tlsi_certcb_install(&vi, trimmed);
+    tlsi_trim_ca_list(&vi, &trim);
+    tlsi_srv_conf(s)->ca_trimmed |= trim.trimmed;
+    tlsi_certcb_install(&vi, &trim);
 
     apr_pool_destroy(vi.ptemp);
     return OK;

@@ -12,6 +12,8 @@
 #include <apr_strings.h>
 
 #include "tlsi_calist.h"
+#include "tlsi_cover.h"
+#include "tlsi_learn.h"
 #include "tlsi_names.h"
 #include "tlsi_shape.h"
 #include "tlsi_trim.h"
@@ -102,76 +104,165 @@ static const char *limit_arg(const fit_t *f)
     return f->vi->conf->ca_limit_arg ? f->vi->conf->ca_limit_arg : "auto";
 }
 
-static const char *preferred_clause(const fit_t *f, const tlsi_calist_t *order,
-                                    int kept)
+/* How many of the first kept names of perm are in picked (an array of
+ * indices). */
+static int kept_of(const apr_array_header_t *perm, int kept,
+                   const apr_array_header_t *picked, int count)
 {
-    if (f->vi->conf->ca_prefer == NULL) {
-        return "";
+    char *is_picked = apr_pcalloc(perm->pool, count + 1);
+    int i, n = 0;
+
+    for (i = 0; i < picked->nelts; i++) {
+        is_picked[APR_ARRAY_IDX(picked, i, int)] = 1;
     }
-    return apr_psprintf(f->vi->ptemp, ", %d of them preferred",
-                        kept < order->preferred ? kept : order->preferred);
+    for (i = 0; i < kept; i++) {
+        n += is_picked[APR_ARRAY_IDX(perm, i, int)];
+    }
+    return n;
 }
 
-static int trim_to_budget(fit_t *f, apr_size_t budget)
+/* Which trusted CAs the kept names still cover, for clients that pick a
+ * certificate by the advertised names. */
+static void report_coverage(fit_t *f, const tlsi_hierarchy_t *h,
+                            const apr_array_header_t *perm, int kept)
 {
-    apr_array_header_t *unmatched = apr_array_make(f->vi->ptemp, 4,
+    int count = tlsi_hierarchy_count(h), i;
+    char *advertised = apr_pcalloc(f->vi->ptemp, count + 1);
+    char *state = apr_palloc(f->vi->ptemp, count + 1);
+    tlsi_coverage_t totals;
+
+    for (i = 0; i < kept; i++) {
+        advertised[APR_ARRAY_IDX(perm, i, int)] = 1;
+    }
+    tlsi_hierarchy_coverage(h, advertised, state, &totals);
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, f->vi->s,
+                 "%s: coverage of the %d trusted CAs: %d by their own "
+                 "name, %d only by an ancestor's (for clients that present "
+                 "their chain), %d not at all", f->vi->vhost, count,
+                 totals.own, totals.ancestor, totals.none);
+    if (totals.none == 0) {
+        return;
+    }
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, f->vi->s,
+                 "%s: %d trusted CA(s) have no advertised name above them: "
+                 "clients that choose a certificate by CA name (Go, .NET, "
+                 "browsers) will not offer the certificates they issued. "
+                 "The root CAs do not fit the budget together: list the "
+                 "ones that must work in TLSInteropCAListPrefer, or serve "
+                 "some CAs on another vhost (names not covered are logged "
+                 "at info level)", f->vi->vhost, totals.none);
+    if (!APLOG_IS_LEVEL(f->vi->s, APLOG_INFO)) {
+        return;
+    }
+    for (i = 0; i < count; i++) {
+        if (state[i] == TLSI_COVER_NONE) {
+            ap_log_error(APLOG_MARK, APLOG_INFO, 0, f->vi->s,
+                         "%s: CA not covered: %s", f->vi->vhost,
+                         tlsi_name_text(f->vi->ptemp,
+                                        sk_X509_NAME_value(f->names, i)));
+        }
+    }
+}
+
+/* rank[i]: the place of the list's name i in the order perm. */
+static const int *rank_of(apr_pool_t *p, const apr_array_header_t *perm)
+{
+    int *rank = apr_palloc(p, sizeof(*rank) * (perm->nelts + 1));
+    int i;
+
+    for (i = 0; i < perm->nelts; i++) {
+        rank[APR_ARRAY_IDX(perm, i, int)] = i;
+    }
+    return rank;
+}
+
+static void trim_to_budget(fit_t *f, apr_size_t budget,
+                           tlsi_trim_result_t *out)
+{
+    const tlsi_vhost_init_t *vi = f->vi;
+    apr_array_header_t *unmatched = apr_array_make(vi->ptemp, 4,
                                                    sizeof(X509_NAME *));
+    apr_array_header_t *preferred, *learned = NULL, *perm;
+    const tlsi_cr_shape_t *shape = tlsi_shape_of(vi);
+    const tlsi_namemap_t *map = tlsi_namemap_make(vi->ptemp, f->names);
+    const tlsi_hierarchy_t *h;
     const tlsi_calist_t *order;
-    const tlsi_cr_shape_t *shape;
+    tlsi_learned_t *state = NULL;
     STACK_OF(X509_NAME) *kept_names;
+    const char *learn_file = NULL;
     apr_size_t before, after;
     int kept;
 
-    order = tlsi_calist_order(f->vi->ptemp, f->names, f->vi->conf->ca_prefer,
-                              unmatched);
-    if (order == NULL) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, f->vi->s,
-                     "%s: a CA name cannot be DER-encoded; CA list left "
-                     "unchanged", f->vi->vhost);
-        return 0;
-    }
+    preferred = tlsi_namemap_match(vi->ptemp, map, vi->conf->ca_prefer,
+                                   unmatched);
     report_unmatched(f, unmatched);
-    shape = tlsi_shape_of(f->vi);
+    h = tlsi_hierarchy_from_store(vi->ptemp, f->names, map,
+                                  tlsi_trust_store(vi->ctx));
+    order = tlsi_calist_arrange(vi->ptemp, f->names, NULL);
+    if (order == NULL) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, vi->s,
+                     "%s: a CA name cannot be DER-encoded; CA list left "
+                     "unchanged", vi->vhost);
+        return;
+    }
     before = tlsi_calist_cr_size(order, shape, order->count);
     if (before <= budget) {
-        ap_log_error(APLOG_MARK, APLOG_INFO, 0, f->vi->s,
+        /* Learning is for lists that lose names: this one keeps all. */
+        perm = tlsi_cover_order(vi->ptemp, h, f->names, preferred, NULL,
+                                shape, budget);
+        out->order = tlsi_calist_arrange(vi->pconf, f->names, perm);
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, vi->s,
                      "%s: %d CA names, CertificateRequest %" APR_SIZE_T_FMT
                      " bytes, within the %" APR_SIZE_T_FMT "-byte budget; "
-                     "unchanged", f->vi->vhost, order->count, before, budget);
+                     "unchanged", vi->vhost, order->count, before, budget);
         log_model_sizes(f, order, shape, order->count);
-        return 0;
+        return;
     }
 
+    state = tlsi_learn_load(vi, &learn_file);
+    learned = tlsi_namemap_match(vi->ptemp, map,
+                                 tlsi_learned_subjects(vi->ptemp, state),
+                                 NULL);
+    perm = tlsi_cover_order(vi->ptemp, h, f->names, preferred, learned, shape,
+                            budget);
+    order = tlsi_calist_arrange(vi->ptemp, f->names, perm);
     kept = tlsi_calist_fit(order, shape, budget);
     after = tlsi_calist_cr_size(order, shape, kept);
     kept_names = tlsi_calist_copy(order, kept);
     if (kept_names == NULL) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, f->vi->s,
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, vi->s,
                      "%s: out of memory trimming the CA list; left unchanged",
-                     f->vi->vhost);
-        return 0;
+                     vi->vhost);
+        return;
     }
-    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, f->vi->s,
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, vi->s,
                  "%s: CA list trimmed from %d names (%" APR_SIZE_T_FMT
-                 " bytes) to %d names (%" APR_SIZE_T_FMT " bytes%s) to fit "
-                 "the %" APR_SIZE_T_FMT "-byte budget (TLSInteropCAListLimit "
-                 "%s); dropped CAs still verify clients", f->vi->vhost,
-                 order->count, before, kept, after,
-                 preferred_clause(f, order, kept), budget, limit_arg(f));
+                 " bytes) to %d names (%" APR_SIZE_T_FMT " bytes; %d "
+                 "preferred, %d learned) to fit the %" APR_SIZE_T_FMT
+                 "-byte budget (TLSInteropCAListLimit %s); dropped CAs still "
+                 "verify clients", vi->vhost, order->count, before, kept,
+                 after, kept_of(perm, kept, preferred, order->count),
+                 kept_of(perm, kept, learned, order->count), budget,
+                 limit_arg(f));
     if (kept == 0) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, f->vi->s,
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, vi->s,
                      "%s: the %" APR_SIZE_T_FMT "-byte budget holds no CA "
                      "name (the first needs %" APR_SIZE_T_FMT " bytes); the "
-                     "CertificateRequest advertises none", f->vi->vhost, budget,
+                     "CertificateRequest advertises none", vi->vhost, budget,
                      tlsi_calist_cr_size(order, shape, 1));
     }
     log_model_sizes(f, order, shape, kept);
+    report_coverage(f, h, perm, kept);
     report_dropped(f, order, kept);
+    /* Before advertise(), which frees the names of f->names. */
+    tlsi_learn_install(vi, f->names, rank_of(vi->pconf, perm), state,
+                       learn_file);
     advertise(f, kept_names);
-    return 1;
+    out->trimmed = 1;
+    out->order = tlsi_calist_arrange(vi->pconf, kept_names, NULL);
 }
 
-static int advertise_none(fit_t *f)
+static void advertise_none(fit_t *f, tlsi_trim_result_t *out)
 {
     const tlsi_calist_t *order = tlsi_calist_order(f->vi->ptemp, f->names, NULL,
                                                    NULL);
@@ -181,7 +272,7 @@ static int advertise_none(fit_t *f)
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, f->vi->s,
                      "%s: a CA name cannot be DER-encoded; CA list left "
                      "unchanged", f->vi->vhost);
-        return 0;
+        return;
     }
     ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, f->vi->s,
                  "%s: CA list emptied from %d names (%" APR_SIZE_T_FMT
@@ -194,7 +285,7 @@ static int advertise_none(fit_t *f)
     report_dropped(f, order, 0);
     f->source = SOURCE_CLIENT_CA_LIST;
     advertise(f, sk_X509_NAME_new_null());
-    return 1;
+    out->trimmed = 1;
 }
 
 /* With TLSInteropCAListLimit off, still say so when OpenSSL cannot send
@@ -230,20 +321,29 @@ const STACK_OF(X509_NAME) *tlsi_advertised_names(SSL_CTX *ctx)
     return SSL_CTX_get0_CA_list(ctx);
 }
 
-int tlsi_trim_ca_list(const tlsi_vhost_init_t *vi)
+X509_STORE *tlsi_trust_store(SSL_CTX *ctx)
+{
+    X509_STORE *store = NULL;
+
+    SSL_CTX_get0_verify_cert_store(ctx, &store);
+    return store != NULL ? store : SSL_CTX_get_cert_store(ctx);
+}
+
+void tlsi_trim_ca_list(const tlsi_vhost_init_t *vi, tlsi_trim_result_t *out)
 {
     const STACK_OF(X509_NAME) *client_list =
         SSL_CTX_get_client_CA_list(vi->ctx);
     apr_size_t budget;
     apr_time_t started = apr_time_now();
-    int count, trimmed = 0;
+    int count;
     fit_t f;
 
+    memset(out, 0, sizeof(*out));
     memset(&f, 0, sizeof(f));
     f.vi = vi;
     f.names = tlsi_advertised_names(vi->ctx);
     if (f.names == NULL || sk_X509_NAME_num(f.names) == 0) {
-        return 0;
+        return;
     }
     f.source = f.names == client_list ? SOURCE_CLIENT_CA_LIST : SOURCE_CA_LIST;
     count = sk_X509_NAME_num(f.names);   /* f.names dies when replaced */
@@ -252,14 +352,13 @@ int tlsi_trim_ca_list(const tlsi_vhost_init_t *vi)
         check_names_limit(&f);
         break;
     case TLSI_CALIMIT_NONE:
-        trimmed = advertise_none(&f);
+        advertise_none(&f, out);
         break;
     default:
-        trimmed = trim_to_budget(&f, budget);
+        trim_to_budget(&f, budget, out);
         break;
     }
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, vi->s,
                  "%s: CA list of %d names handled in %" APR_TIME_T_FMT " us",
                  vi->vhost, count, apr_time_now() - started);
-    return trimmed;
 }

@@ -19,8 +19,20 @@
 
 #include "tlsi_sslinit.h"
 
-/* Returns 1 if the advertised list was cut or emptied. */
-int tlsi_trim_ca_list(const tlsi_vhost_init_t *vi);
+#include "tlsi_calist.h"
+
+/* What trimming leaves for the certificate callback. */
+typedef struct tlsi_trim_result {
+    int trimmed;                /* the advertised list was cut or emptied */
+    /* The advertised names in priority order, from pconf, for the lists
+     * of shorter records; NULL when the limit does not apply. */
+    const tlsi_calist_t *order;
+} tlsi_trim_result_t;
+
+void tlsi_trim_ca_list(const tlsi_vhost_init_t *vi, tlsi_trim_result_t *out);
+
+/* The store that verifies clients of ctx. */
+X509_STORE *tlsi_trust_store(SSL_CTX *ctx);
 
 /* The names OpenSSL will advertise for ctx: the client CA list, or when
  * that is empty the CA list; NULL if it sends none. */

@@ -98,10 +98,15 @@ class Pki:
         run(*args)
         return Cert(path, key, subject)
 
-    def filler_cas(self, prefix, subjects):
-        """Self-signed CAs for the given subjects, sharing one key."""
+    def filler_key(self):
+        """The key that CAs which only lend their names share."""
         if self._filler_key is None:
             self._filler_key = self.key("filler")
+        return self._filler_key
+
+    def filler_cas(self, prefix, subjects):
+        """Self-signed CAs for the given subjects, sharing one key."""
+        self.filler_key()
 
         def make(item):
             index, subject = item

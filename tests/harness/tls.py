@@ -93,3 +93,41 @@ def curl(url, *args, timeout=20):
     res = subprocess.run(["curl", "-sS", "--max-time", str(timeout), *args, url],
                          capture_output=True, text=True, timeout=timeout + 5)
     return res.returncode, res.stdout, res.stderr
+
+
+GOFILTER_SRC = os.path.join(CLIENTS, "gofilter", "main.go")
+
+
+def build_gofilter(directory):
+    """Build tests/clients/gofilter with Debian's Go; returns its path."""
+    os.makedirs(directory, exist_ok=True)
+    out = os.path.join(directory, "gofilter")
+    env = dict(os.environ, GOCACHE=os.path.join(directory, "cache"),
+               GOPATH=os.path.join(directory, "gopath"), GO111MODULE="off", HOME=directory, CGO_ENABLED="0")
+    res = subprocess.run(["go", "build", "-o", out, GOFILTER_SRC],
+                         capture_output=True, text=True, timeout=600, env=env)
+    if res.returncode != 0:
+        raise RuntimeError("go build failed:\n" + res.stdout + res.stderr)
+    return out
+
+
+class GoResult:
+    def __init__(self, status, output):
+        self.status = status
+        self.output = output
+        self.offered = "certificate: offered" in output
+        self.ok = status == 0 and "status: 200" in output
+
+    def __repr__(self):
+        return "GoResult(%d, %r)" % (self.status, self.output)
+
+
+def gofilter(binary, port, cert, key, version=None, servername="localhost",
+             path="/index.html"):
+    """Run the Go client with a certificate chain file (leaf first)."""
+    cmd = [binary, "-addr", "127.0.0.1:%d" % port, "-servername", servername,
+           "-cert", cert, "-key", key, "-path", path]
+    if version:
+        cmd += ["-tls", version]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+    return GoResult(res.returncode, res.stdout + res.stderr)

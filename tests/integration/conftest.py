@@ -13,7 +13,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from harness import httpd as httpd_mod  # noqa: E402
 from harness import names, pki as pki_mod  # noqa: E402
+from harness import tls  # noqa: E402
 from harness.tls import CLIENTS  # noqa: E402
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 
 
 def pytest_sessionstart(session):
@@ -102,6 +104,76 @@ class TestPki:
 @pytest.fixture(scope="session")
 def pki(tmp_root):
     return TestPki(os.path.join(tmp_root, "pki"))
+
+
+class HierPki:
+    """A typical enterprise or government client-auth list: 12 roots with
+    long names, each issuing 20 intermediates; 252 names, about 25 KB.
+
+    Three intermediates, under different roots, issue client
+    certificates: the one whose name sorts first in mod_ssl's order, one
+    from the middle, and the one that sorts last (the first that trimming
+    in mod_ssl's order would drop).
+    """
+
+    ROOTS = 12
+    PER_ROOT = 20
+
+    def __init__(self, base):
+        p = self.pki = pki_mod.Pki(os.path.join(os.path.dirname(base.pki.dir),
+                                                "hier-pki"))
+        self.server = base.server
+        subjects = sorted(names.subjects(self.ROOTS, seed=1212),
+                          key=lambda s: len(names.openssl_subject(s)))
+        self.roots = [p.ca("root-%02d" % i, subject)
+                      for i, subject in enumerate(subjects)]
+        plan = []
+        for r, root in enumerate(self.roots):
+            org = dict(root.subject)["O"]
+            for k in range(self.PER_ROOT):
+                plan.append((root, [("C", dict(root.subject)["C"]),
+                                    ("O", org), ("OU", "Client Authentication"),
+                                    ("CN", "%s Issuing CA %02d" % (org[:40], k))]))
+        # mod_ssl sends the names sorted, shortest encoding first.
+        order = sorted(range(len(plan)),
+                       key=lambda i: len(names.openssl_subject(plan[i][1])))
+        issuing = {order[0]: "first", order[len(order) // 2]: "middle",
+                   order[-1]: "last"}
+        self.intermediates = [None] * len(plan)
+        self.issuing = {}
+
+        def make(i):
+            root, subject = plan[i]
+            key = None if i in issuing else p.filler_key()
+            return p.ca("int-%03d" % i, subject, key=key, issuer=root)
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+            self.intermediates = list(pool.map(make, range(len(plan))))
+        for i, label in issuing.items():
+            ca = self.intermediates[i]
+            leaf = p.leaf("client-" + label, [("CN", "client of " + label)],
+                          ca, client=True)
+            self.issuing[label] = (ca, leaf)
+        self.bundle = p.bundle("hier.pem", self.roots + self.intermediates)
+
+    def chain(self, label):
+        """(leaf + intermediate file, leaf-only file, key) of a client."""
+        ca, leaf = self.issuing[label]
+        full = self.pki.bundle("chain-%s.pem" % label, [leaf, ca])
+        return full, leaf.path, leaf.key
+
+    def ca(self, label):
+        return self.issuing[label][0]
+
+
+@pytest.fixture(scope="session")
+def hier(pki):
+    return HierPki(pki)
+
+
+@pytest.fixture(scope="session")
+def gofilter(tmp_root):
+    """Build the Go client that picks its certificate by CA names."""
+    return tls.build_gofilter(os.path.join(tmp_root, "go"))
 
 
 def _factory(tmp_root):

@@ -1,0 +1,61 @@
+"""Trimming keeps every client that filters by CA name able to log in.
+
+A hierarchical bundle (12 roots, 240 intermediates, about 25 KB) is
+trimmed to one record.  Go's crypto/tls (tests/clients/gofilter) offers a
+certificate only when an advertised name issued one in the chain it
+presents, so which names are kept decides who can log in.
+"""
+
+import re
+
+import pytest
+
+from harness import tls, vhosts
+from harness.httpd import free_ports
+
+VERSIONS = ["1.2", "1.3"]
+LABELS = ["first", "middle", "last"]
+
+
+@pytest.fixture(scope="module")
+def site(make_module_httpd, hier):
+    ports = dict(zip(["auto", "b1024"], free_ports(2)))
+    body = vhosts.listen(*ports.values())
+    body += vhosts.ssl_vhost(ports["auto"], hier.server, hier.bundle,
+                             verify="require")
+    body += vhosts.ssl_vhost(ports["b1024"], hier.server, hier.bundle,
+                             verify="require",
+                             extra="TLSInteropCAListLimit 1024")
+    server = make_module_httpd()
+    with open(server.path("htdocs", "index.html"), "w") as f:
+        f.write("hello\n")
+    server.start(body)
+    return server, ports
+
+
+def test_untrimmed_bundle_needs_more_than_one_record(hier, site):
+    server, ports = site
+    assert re.search(r":%d \([^)]*\): CA list trimmed from 252 names \((\d+) "
+                     % ports["auto"], server.error_log())
+    size = int(re.search(r"CA list trimmed from 252 names \((\d+) bytes",
+                         server.error_log()).group(1))
+    assert size > 16384
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("label", LABELS)
+def test_client_presenting_its_chain_authenticates(hier, site, gofilter,
+                                                   version, label):
+    server, ports = site
+    chain, _, key = hier.chain(label)
+    result = tls.gofilter(gofilter, ports["auto"], chain, key, version)
+    assert result.offered and result.ok, result
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_every_root_is_advertised(hier, site, version):
+    server, ports = site
+    cr = tls.certreq(ports["auto"], version)
+    assert cr.size <= 16384
+    for root in hier.roots:
+        assert root.rfc2253 in cr.names
