@@ -17,6 +17,10 @@
  *     says about the connection, and when and how the server then closes
  *     it.
  *
+ * With --cert, also whether a client that offers only certificates from an
+ * advertised CA would offer a given one, since a trimmed CA list can hide
+ * it (probe_cert).
+ *
  * Exit status: 0 no problem found, 1 a problem found, 2 could not probe.
  */
 
@@ -35,6 +39,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "probe_cert.h"
 #include "probe_http.h"
 #include "probe_net.h"
 #include "probe_track.h"
@@ -52,7 +57,7 @@
 #define LEGACY_AGENT "MSIE [2-6]\\."
 
 typedef struct {
-    const char *target, *sni, *agent, *path;
+    const char *target, *sni, *agent, *path, *cert;
     char host[256], port[8];
     int version, insecure, maxfrag, idle, json, timeout;
 } opts_t;
@@ -62,8 +67,10 @@ typedef struct {
     int maxfrag_accepted;
     probe_track_t track;
     char version[32], cipher[64];
+    int tls13;
     int client_cert_required;
     int ca_names;                   /* in the CertificateRequest, or -1 */
+    probe_offer_t offer;            /* --cert: would a client offer it */
 } handshake_t;
 
 typedef struct {
@@ -79,7 +86,7 @@ typedef struct {
 typedef struct {
     const char *id;
     char text[600];
-    char fix[600];
+    char fix[2048];                 /* room for a few CA names */
 } problem_t;
 
 static problem_t problems[MAX_PROBLEMS];
@@ -146,6 +153,11 @@ static void usage(void)
             "  -j, --json           print the report as JSON\n"
             "  -t, --timeout SECONDS  for each network step (default %d, "
             "at most %d)\n"
+            "  -c, --cert FILE      would a client that filters by CA name "
+            "offer this\n"
+            "                       certificate? (PEM: the leaf, then the "
+            "chain it\n"
+            "                       presents)\n"
             "exit status: 0 no problem found, 1 a problem found, "
             "2 could not probe\n",
             DEFAULT_AGENT, IDLE_DEFAULT, IDLE_MAX, TIMEOUT_DEFAULT,
@@ -178,6 +190,7 @@ static void parse_options(int argc, char **argv, opts_t *o)
         { "idle", required_argument, NULL, 'i' },
         { "json", no_argument, NULL, 'j' },
         { "timeout", required_argument, NULL, 't' },
+        { "cert", required_argument, NULL, 'c' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -192,7 +205,7 @@ static void parse_options(int argc, char **argv, opts_t *o)
     for (c = 1; c < argc; c++) {
         json_output |= !strcmp(argv[c], "--json") || !strcmp(argv[c], "-j");
     }
-    while ((c = getopt_long(argc, argv, "s:23ku:p:m:i:jt:h", longopts,
+    while ((c = getopt_long(argc, argv, "s:23ku:p:m:i:jt:c:h", longopts,
                             NULL)) != -1) {
         switch (c) {
         case 's': o->sni = optarg; break;
@@ -218,6 +231,7 @@ static void parse_options(int argc, char **argv, opts_t *o)
         case 't':
             o->timeout = number_arg(optarg, 1, TIMEOUT_MAX, "--timeout");
             break;
+        case 'c': o->cert = optarg; break;
         default: usage();
         }
     }
@@ -423,6 +437,7 @@ static SSL *handshake(const opts_t *o, SSL_CTX *ctx, int maxfrag,
     certreq = probe_track_find(&hs->track, SSL3_MT_CERTIFICATE_REQUEST);
     snprintf(hs->version, sizeof(hs->version), "%s", SSL_get_version(ssl));
     snprintf(hs->cipher, sizeof(hs->cipher), "%s", SSL_get_cipher(ssl));
+    hs->tls13 = SSL_version(ssl) >= TLS1_3_VERSION;
     if (certreq != NULL && certreq->bytes != NULL) {
         tlsi_cr_info_t info;
 
@@ -490,6 +505,26 @@ static void check_connection(const opts_t *o, SSL *ssl, int fd,
     conn->waited = conn->resp.says_close ? o->timeout : o->idle;
     conn->how = probe_wait_close(ssl, fd, conn->waited, conn->resp.says_close,
                                  &conn->after);
+}
+
+/* -- the client certificate (--cert) ----------------------------------- */
+
+/* Whether a client would offer the chain in answer to this handshake's
+ * CertificateRequest. */
+static void check_cert(const probe_chain_t *chain, handshake_t *hs)
+{
+    const probe_msg_t *certreq = probe_track_find(&hs->track,
+                                                  SSL3_MT_CERTIFICATE_REQUEST);
+
+    if (certreq != NULL && certreq->bytes == NULL) {
+        fail("out of memory keeping the CertificateRequest");
+    }
+    probe_offer_check(chain, certreq ? certreq->bytes : NULL,
+                      certreq ? certreq->len : 0, hs->tls13, &hs->offer);
+    if (hs->offer.verdict == PROBE_OFFER_UNREADABLE) {
+        fail("the server's CertificateRequest is malformed: cannot tell "
+             "whether a client would offer %s", chain->file);
+    }
 }
 
 /* -- the verdict -------------------------------------------------------- */
@@ -631,6 +666,73 @@ static void judge_connection(const connection_t *c)
     }
 }
 
+/* fmt appended to the text in buf, truncated to fit. */
+static void append(char *buf, size_t size, const char *fmt, ...)
+{
+    size_t used = strlen(buf);
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(buf + used, size - used, fmt, ap);
+    va_end(ap);
+}
+
+#define MAX_ISSUERS 16
+
+static void judge_cert(const probe_chain_t *chain, const handshake_t *hs)
+{
+    const X509_NAME *issuers[MAX_ISSUERS];
+    char where[64] = "", fix[sizeof(problems[0].fix)], name[512];
+    int count, i;
+
+    if (hs->maxfrag) {
+        snprintf(where, sizeof(where), " with max_fragment_length %d",
+                 hs->maxfrag);
+    }
+    if (hs->offer.verdict == PROBE_OFFER_NO_REQUEST) {
+        add_problem(hs->maxfrag ? "no-certificate-request-maxfrag"
+                                : "no-certificate-request",
+                    "Ask for client certificates in the vhost (SSLVerifyClient "
+                    "optional or require; nginx ssl_verify_client). A "
+                    "per-directory SSLVerifyClient asks only after a request, "
+                    "which the probe does not see.",
+                    "The server sent no CertificateRequest%s: it asks for no "
+                    "client certificate, so a client sends none, whatever it "
+                    "holds.", where);
+        return;
+    }
+    if (hs->offer.verdict != PROBE_OFFER_NO_MATCH) {
+        return;
+    }
+    count = probe_chain_issuers(chain, issuers, MAX_ISSUERS);
+    snprintf(fix, sizeof(fix), "Advertise the leaf's issuer, %s: that serves "
+             "every client.", probe_name_text(issuers[0], name, sizeof(name)));
+    for (i = 1; i < count; i++) {
+        append(fix, sizeof(fix), "%s%s", i == 1 ? " Or one further up, which "
+               "serves only clients that present their chain: " : " or ",
+               probe_name_text(issuers[i], name, sizeof(name)));
+    }
+    append(fix, sizeof(fix), "%s With mod_tlsinterop, put that CA's "
+           "certificate in a TLSInteropCAListPrefer file (it must be in the "
+           "vhost's CA list); elsewhere, add it to the advertised list "
+           "(SSLCADNRequestFile; nginx ssl_client_certificate).",
+           count > 1 ? "." : "");
+    if (hs->offer.names > 1) {
+        snprintf(name, sizeof(name), "none of the %d CA names in the "
+                 "CertificateRequest%s issued", hs->offer.names, where);
+    }
+    else {
+        snprintf(name, sizeof(name), "the one CA name in the "
+                 "CertificateRequest%s did not issue", where);
+    }
+    add_problem(hs->maxfrag ? "certificate-not-offered-maxfrag"
+                            : "certificate-not-offered", fix,
+                "A client that offers only certificates from an advertised CA "
+                "(Go's crypto/tls, .NET, browsers, smart-card middleware) "
+                "would not offer the one in %s: %s a certificate of its "
+                "chain.", chain->file, name);
+}
+
 /* -- the report --------------------------------------------------------- */
 
 static void print_handshake_text(const handshake_t *hs)
@@ -713,6 +815,75 @@ static void print_connection_text(const opts_t *o, const connection_t *c)
     }
 }
 
+static void print_offer_text(const probe_chain_t *chain, const handshake_t *hs)
+{
+    const probe_offer_t *r = &hs->offer;
+    const X509_NAME *issuers[MAX_ISSUERS];
+    char name[512];
+    int count, i;
+
+    printf("  %s", hs->version);
+    if (hs->maxfrag) {
+        printf(" with max_fragment_length %d", hs->maxfrag);
+    }
+    switch (r->verdict) {
+    case PROBE_OFFER_NO_REQUEST:
+        printf(", no CertificateRequest: a client sends no certificate\n");
+        break;
+    case PROBE_OFFER_EMPTY_LIST:
+        printf(", no CA names advertised: a client would offer it (any "
+               "certificate will do)\n");
+        break;
+    case PROBE_OFFER_MATCH:
+        printf(", %d CA name%s advertised: a client would offer it\n"
+               "    certificate %d%s was issued by an advertised CA: %s\n",
+               r->names, r->names > 1 ? "s" : "", r->matched + 1,
+               r->matched ? "" : " (the leaf)",
+               probe_name_text(X509_get_issuer_name(
+                   probe_chain_get(chain, r->matched)), name, sizeof(name)));
+        break;
+    default:
+        printf(", %d CA name%s advertised: a client would NOT offer it\n"
+               "    no certificate in the chain was issued by an advertised "
+               "CA; to fix it,\n", r->names, r->names > 1 ? "s" : "");
+        count = probe_chain_issuers(chain, issuers, MAX_ISSUERS);
+        printf("    advertise the leaf's issuer (serves every client):\n"
+               "      %s\n", probe_name_text(issuers[0], name, sizeof(name)));
+        if (count > 1) {
+            printf("    or one further up (serves only clients that present "
+                   "their chain):\n");
+        }
+        for (i = 1; i < count; i++) {
+            printf("      %s\n", probe_name_text(issuers[i], name,
+                                                 sizeof(name)));
+        }
+    }
+}
+
+static void print_cert_text(const probe_chain_t *chain, const handshake_t *hs,
+                            const handshake_t *frag)
+{
+    char name[512];
+    int n = probe_chain_count(chain), i;
+
+    printf("\nClient certificate: %s (%d certificate%s, leaf first)\n",
+           chain->file, n, n > 1 ? "s" : "");
+    for (i = 0; i < n; i++) {
+        X509 *cert = probe_chain_get(chain, i);
+
+        printf("  %d. %s\n", i + 1,
+               probe_name_text(X509_get_subject_name(cert), name,
+                               sizeof(name)));
+        printf("     issued by %s\n",
+               probe_name_text(X509_get_issuer_name(cert), name,
+                               sizeof(name)));
+    }
+    print_offer_text(chain, hs);
+    if (frag != NULL) {
+        print_offer_text(chain, frag);
+    }
+}
+
 /* text, folded at spaces to 78 columns: first line after lead, the rest
  * after indent spaces. */
 static void print_folded(const char *lead, int indent, const char *text)
@@ -738,7 +909,8 @@ static void print_folded(const char *lead, int indent, const char *text)
 }
 
 static void print_text(const opts_t *o, const handshake_t *hs,
-                       const handshake_t *frag, const connection_t *conn)
+                       const handshake_t *frag, const connection_t *conn,
+                       const probe_chain_t *chain)
 {
     int i;
 
@@ -750,6 +922,9 @@ static void print_text(const opts_t *o, const handshake_t *hs,
     print_handshake_text(hs);
     if (frag != NULL) {
         print_handshake_text(frag);
+    }
+    if (chain != NULL) {
+        print_cert_text(chain, hs, frag);
     }
     print_connection_text(o, conn);
     if (problem_count == 0) {
@@ -803,8 +978,86 @@ static void print_handshake_json(const handshake_t *hs)
            cert ? cert->len : 0, hs->client_cert_required ? "true" : "false");
 }
 
+static void print_offer_json(const probe_chain_t *chain,
+                             const handshake_t *hs)
+{
+    static const char *const verdicts[] = {
+        "no-certificate-request", "empty-list", "issuer-advertised",
+        "issuer-not-advertised", "unreadable"
+    };
+    const probe_offer_t *r = &hs->offer;
+    char name[512];
+
+    printf("{\"version\": ");
+    json_string(stdout, hs->version);
+    printf(", \"max_fragment_length\": ");
+    if (hs->maxfrag) {
+        printf("%d", hs->maxfrag);
+    }
+    else {
+        printf("null");
+    }
+    printf(", \"verdict\": \"%s\", \"offered\": %s, \"ca_names\": %d, "
+           "\"matched_index\": ", verdicts[r->verdict],
+           probe_offer_ok(r) ? "true" : "false", r->names);
+    if (r->matched >= 0) {
+        printf("%d, \"matched_issuer\": ", r->matched);
+        json_string(stdout, probe_name_text(X509_get_issuer_name(
+                        probe_chain_get(chain, r->matched)), name,
+                        sizeof(name)));
+    }
+    else {
+        printf("null, \"matched_issuer\": null");
+    }
+    printf("}");
+}
+
+static void print_cert_json(const probe_chain_t *chain, const handshake_t *hs,
+                            const handshake_t *frag)
+{
+    const X509_NAME *issuers[MAX_ISSUERS];
+    char name[512];
+    int offered = probe_offer_ok(&hs->offer), i, count = 0;
+
+    if (frag != NULL) {
+        offered = offered && probe_offer_ok(&frag->offer);
+    }
+    printf("{\"file\": ");
+    json_string(stdout, chain->file);
+    printf(", \"chain\": [");
+    for (i = 0; i < probe_chain_count(chain); i++) {
+        X509 *cert = probe_chain_get(chain, i);
+
+        printf("%s{\"subject\": ", i ? ", " : "");
+        json_string(stdout, probe_name_text(X509_get_subject_name(cert), name,
+                                            sizeof(name)));
+        printf(", \"issuer\": ");
+        json_string(stdout, probe_name_text(X509_get_issuer_name(cert), name,
+                                            sizeof(name)));
+        printf("}");
+    }
+    printf("], \"offered\": %s, \"checks\": [", offered ? "true" : "false");
+    print_offer_json(chain, hs);
+    if (frag != NULL) {
+        printf(", ");
+        print_offer_json(chain, frag);
+    }
+    /* The names that would fix it, only when names are what is missing. */
+    if (hs->offer.verdict == PROBE_OFFER_NO_MATCH
+        || (frag != NULL && frag->offer.verdict == PROBE_OFFER_NO_MATCH)) {
+        count = probe_chain_issuers(chain, issuers, MAX_ISSUERS);
+    }
+    printf("], \"fix\": [");
+    for (i = 0; i < count; i++) {
+        printf("%s", i ? ", " : "");
+        json_string(stdout, probe_name_text(issuers[i], name, sizeof(name)));
+    }
+    printf("]}");
+}
+
 static void print_json(const opts_t *o, const handshake_t *hs,
-                       const handshake_t *frag, const connection_t *c)
+                       const handshake_t *frag, const connection_t *c,
+                       const probe_chain_t *chain)
 {
     int i;
 
@@ -847,6 +1100,13 @@ static void print_json(const opts_t *o, const handshake_t *hs,
     else {
         printf("null");
     }
+    printf(", \"client_certificate\": ");
+    if (chain != NULL) {
+        print_cert_json(chain, hs, frag);
+    }
+    else {
+        printf("null");
+    }
     printf(", \"problems\": [");
     for (i = 0; i < problem_count; i++) {
         printf("%s{\"id\": \"%s\", \"text\": ", i ? ", " : "", problems[i].id);
@@ -863,12 +1123,18 @@ int main(int argc, char **argv)
     opts_t o;
     handshake_t hs, frag;
     connection_t conn;
+    probe_chain_t chain = { NULL, NULL };
+    char err[512];
     SSL_CTX *ctx;
     SSL *ssl;
     int fd = -1;
 
     signal(SIGPIPE, SIG_IGN);
     parse_options(argc, argv, &o);
+    /* A bad file is found before any network step. */
+    if (o.cert && probe_chain_load(&chain, o.cert, err, sizeof(err)) < 0) {
+        fail("%s", err);
+    }
     ctx = client_ctx(&o);
 
     ssl = handshake(&o, ctx, 0, &hs, &fd);
@@ -879,6 +1145,12 @@ int main(int argc, char **argv)
         if (frag_ssl != NULL) {
             SSL_free(frag_ssl);
             close(frag_fd);
+        }
+    }
+    if (o.cert) {
+        check_cert(&chain, &hs);
+        if (o.maxfrag) {
+            check_cert(&chain, &frag);
         }
     }
     memset(&conn, 0, sizeof(conn));
@@ -893,16 +1165,25 @@ int main(int argc, char **argv)
         judge_handshake(&frag);
     }
     judge_connection(&conn);
+    if (o.cert) {
+        judge_cert(&chain, &hs);
+        if (o.maxfrag) {
+            judge_cert(&chain, &frag);
+        }
+    }
     if (o.json) {
-        print_json(&o, &hs, o.maxfrag ? &frag : NULL, &conn);
+        print_json(&o, &hs, o.maxfrag ? &frag : NULL, &conn,
+                   o.cert ? &chain : NULL);
     }
     else {
-        print_text(&o, &hs, o.maxfrag ? &frag : NULL, &conn);
+        print_text(&o, &hs, o.maxfrag ? &frag : NULL, &conn,
+                   o.cert ? &chain : NULL);
     }
     probe_track_free(&hs.track);
     if (o.maxfrag) {
         probe_track_free(&frag.track);
     }
+    probe_chain_free(&chain);
     SSL_CTX_free(ctx);
     return problem_count ? 1 : 0;
 }
