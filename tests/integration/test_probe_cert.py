@@ -78,8 +78,9 @@ def certs(pki):
 @pytest.fixture(scope="module")
 def site(make_module_httpd, pki, certs):
     ports = dict(zip(PORT_NAMES, free_ports(len(PORT_NAMES))))
-    # Over 200 CAs trimmed to 4096 bytes: the Prefer file's root first, then
-    # the shortest names, so ca_first stays and ca_last goes.
+    # Over 200 CAs trimmed to 4096 bytes, the Prefer file's root first:
+    # ca_first stays and ca_last goes (checked below, as the tests rely on
+    # it).
     trim = "TLSInteropCAListLimit 4096\nTLSInteropCAListPrefer %s" \
         % certs.root.path
     body = vhosts.listen(*ports.values())
