@@ -187,20 +187,23 @@ static void observe(const tlsi_learner_t *l, X509_STORE_CTX *xctx)
         xctx, SSL_get_ex_data_X509_STORE_CTX_idx());
     int i;
 
+    /* The issuer of each certificate, the leaf's first; a self-signed CA
+     * above the leaf names itself, which its child already counted. */
     for (i = 0; i < sk_X509_num(chain); i++) {
         X509 *cert = sk_X509_value(chain, i);
         const X509_NAME *issuer = X509_get_issuer_name(cert);
-        int index = tlsi_namemap_find(l->map, issuer);
+        int index;
 
+        if (i > 0 && X509_NAME_cmp(issuer, X509_get_subject_name(cert)) == 0) {
+            break;
+        }
+        index = tlsi_namemap_find(l->map, issuer);
         if (i == 0 && ssl != NULL
             && (index < 0 || l->rank[index] >= advertised_count(ssl))) {
             tlsi_count(l->s, TLSI_CNT_ISSUER_NOT_ADVERTISED);
         }
         if (index >= 0 && l->hits != NULL) {
             record(l, index, i == 0);
-        }
-        if (X509_NAME_cmp(issuer, X509_get_subject_name(cert)) == 0) {
-            break;      /* self-signed: the top */
         }
     }
 }
