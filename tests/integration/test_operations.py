@@ -14,11 +14,12 @@ from harness.http1 import IE6, MODERN
 from harness.httpd import APACHE2, MODULE_SO, REPO, apache_env, free_ports
 
 DIRECTIVES = ["TLSInterop", "TLSInteropCAListLimit", "TLSInteropCAListPrefer",
-              "TLSInteropCAListFitFragment", "TLSInteropLegacyAgent",
-              "TLSInteropKeepAliveMargin"]
+              "TLSInteropCAListFitFragment", "TLSInteropCALearn",
+              "TLSInteropLegacyAgent", "TLSInteropKeepAliveMargin"]
 COUNTERS = ["TrimmedHandshakes", "FragmentFits", "LegacyAgentMatches",
             "ForcedCloses", "KeepAliveHints", "ClosesAfterKeepAlive",
-            "UncleanCloses"]
+            "UncleanCloses", "TrimmedNoClientCert", "IssuerNotAdvertised",
+            "LearnedNames"]
 
 
 class Site:
@@ -96,6 +97,9 @@ def test_counters_match_the_traffic(site):
         "KeepAliveHints": 3, "FragmentFits": 2,
         # one handshake for each connection: 5 + 2 + 1 + 2
         "TrimmedHandshakes": 10, "ClosesAfterKeepAlive": 0,
+        # none of these clients had a certificate to send
+        "TrimmedNoClientCert": 10, "IssuerNotAdvertised": 0,
+        "LearnedNames": 0,
     }
     for name, value in expected.items():
         assert c[(name, key)] == value, name
