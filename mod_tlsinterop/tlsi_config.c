@@ -27,6 +27,7 @@ void *tlsi_create_srv_conf(apr_pool_t *p, server_rec *s)
     tlsi_srv_conf_t *conf = apr_pcalloc(p, sizeof(*conf));
 
     (void)s;
+    conf->state = apr_pcalloc(p, sizeof(*conf->state));
     conf->enabled = TLSI_UNSET;
     conf->ca_fit_fragment = TLSI_UNSET;
     conf->ca_learn = TLSI_UNSET;
@@ -38,6 +39,9 @@ void *tlsi_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
 {
     const tlsi_srv_conf_t *base = basev, *add = addv;
     tlsi_srv_conf_t *merged = apr_pcalloc(p, sizeof(*merged));
+
+    /* Each vhost has start-up state of its own. */
+    merged->state = apr_pcalloc(p, sizeof(*merged->state));
 
     merged->enabled = add->enabled != TLSI_UNSET ? add->enabled : base->enabled;
     merged->ca_fit_fragment = add->ca_fit_fragment != TLSI_UNSET
@@ -72,9 +76,14 @@ void *tlsi_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     return merged;
 }
 
-tlsi_srv_conf_t *tlsi_srv_conf(const server_rec *s)
+const tlsi_srv_conf_t *tlsi_srv_conf(const server_rec *s)
 {
     return ap_get_module_config(s->module_config, &tlsinterop_module);
+}
+
+tlsi_srv_state_t *tlsi_srv_state(const server_rec *s)
+{
+    return tlsi_srv_conf(s)->state;
 }
 
 int tlsi_enabled(const tlsi_srv_conf_t *conf)

@@ -21,6 +21,26 @@
 #define TLSI_UNSET -1
 #define TLSI_MARGIN_OFF -2
 
+/*
+ * What the module works out for a server at start-up: written only by the
+ * post_config hooks (and mod_ssl's init_server, which runs inside them),
+ * then read by the request and handshake paths.  The directive values
+ * (tlsi_srv_conf_t) are never written once the configuration is read.
+ */
+typedef struct tlsi_srv_state {
+    int counter_slot;                  /* its slot in tlsi_counters */
+    struct tlsi_hint *hints;           /* made at start-up by tlsi_conn */
+    int hint_count;
+    /* For the request path: the legacy-agent rules in force (NULL for
+     * none, or when the module is off) and the margin (TLSI_MARGIN_OFF
+     * likewise). */
+    const tlsi_agent_rules_t *request_rules;
+    int request_margin;
+    int tls_vhost;                     /* mod_ssl set up a server context */
+    int ca_trimmed;                    /* and its advertised list was cut */
+} tlsi_srv_state_t;
+
+/* A server's directive values, defaults not applied. */
 typedef struct tlsi_srv_conf {
     int enabled;                       /* TLSInterop; TLSI_UNSET */
     tlsi_calimit_mode_e ca_limit_mode;
@@ -35,16 +55,8 @@ typedef struct tlsi_srv_conf {
     const char *ca_learn_where;        /* "file:line" of that setting */
     tlsi_agent_rules_t *agents;        /* NULL: not set here */
     int ka_margin;                     /* seconds, TLSI_MARGIN_OFF or unset */
-    int counter_slot;                  /* its slot in tlsi_counters */
-    struct tlsi_hint *hints;           /* made at start-up by tlsi_conn */
-    int hint_count;
-    /* Resolved by tlsi_conn_prepare() at start-up for the request path:
-     * the legacy-agent rules in force (NULL for none, or when the module
-     * is off) and the margin (TLSI_MARGIN_OFF likewise). */
-    const tlsi_agent_rules_t *request_rules;
-    int request_margin;
-    int tls_vhost;                     /* mod_ssl set up a server context */
-    int ca_trimmed;                    /* and its advertised list was cut */
+    /* What start-up works out for this server: see below. */
+    struct tlsi_srv_state *state;
 } tlsi_srv_conf_t;
 
 extern module AP_MODULE_DECLARE_DATA tlsinterop_module;
@@ -54,8 +66,11 @@ extern const command_rec tlsi_cmds[];
 void *tlsi_create_srv_conf(apr_pool_t *p, server_rec *s);
 void *tlsi_merge_srv_conf(apr_pool_t *p, void *basev, void *addv);
 
-/* The effective configuration of s, defaults applied. */
-tlsi_srv_conf_t *tlsi_srv_conf(const server_rec *s);
+/* The configuration of s (read-only outside the directive handlers). */
+const tlsi_srv_conf_t *tlsi_srv_conf(const server_rec *s);
+
+/* What start-up worked out for s. */
+tlsi_srv_state_t *tlsi_srv_state(const server_rec *s);
 
 /* Effective values, defaults applied. */
 int tlsi_enabled(const tlsi_srv_conf_t *conf);

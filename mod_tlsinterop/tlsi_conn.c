@@ -73,10 +73,10 @@ typedef struct {
 
 /* Whether any rule concerns a server's requests: legacy agents, or the
  * Keep-Alive hint.  Without, requests cost nothing more. */
-static int has_work(const tlsi_srv_conf_t *conf)
+static int has_work(const tlsi_srv_state_t *srv)
 {
-    return conf->request_rules != NULL
-           || conf->request_margin != TLSI_MARGIN_OFF;
+    return srv->request_rules != NULL
+           || srv->request_margin != TLSI_MARGIN_OFF;
 }
 
 /* The module's state for a TLS connection, made on its first request, or
@@ -95,25 +95,25 @@ static conn_data_t *tls_conn_data(conn_rec *c)
 }
 
 /*
- * r's server configuration when the module has work for r: HTTP/1.x over
- * TLS, in a server with rules; cheapest tests first.  Else NULL.  HTTP/2
+ * The start-up state of r's server when the module has work for r:
+ * HTTP/1.x over TLS, in a server with rules; cheapest tests first.  Else NULL.  HTTP/2
  * streams run on secondary connections (c->master); r->proto_num is no
  * test, as an HTTP/1.x request line may claim any version ("HTTP/9.9")
  * and httpd still answers it as HTTP/1.1.
  */
-static const tlsi_srv_conf_t *applies(request_rec *r)
+static const tlsi_srv_state_t *applies(request_rec *r)
 {
     conn_rec *c = r->connection;
-    const tlsi_srv_conf_t *conf;
+    const tlsi_srv_state_t *srv;
 
     if (c->master != NULL) {
         return NULL;
     }
-    conf = tlsi_srv_conf(r->server);
-    if (!has_work(conf) || tls_conn_data(c) == NULL) {
+    srv = tlsi_srv_state(r->server);
+    if (!has_work(srv) || tls_conn_data(c) == NULL) {
         return NULL;
     }
-    return conf;
+    return srv;
 }
 
 /*
@@ -158,7 +158,7 @@ static const tlsi_agent_rule_t *recorded_rule(const request_rec *r)
  * that matches no rule stores a pointer and allocates nothing.
  */
 static const tlsi_agent_rule_t *agent_rule(request_rec *r,
-                                           const tlsi_srv_conf_t *conf)
+                                           const tlsi_srv_state_t *srv)
 {
     const tlsi_agent_rule_t *rule = recorded_rule(r);
     const request_rec *prev;
@@ -170,8 +170,8 @@ static const tlsi_agent_rule_t *agent_rule(request_rec *r,
         rule = recorded_rule(prev);
     }
     if (rule == NULL) {
-        rule = conf->request_rules != NULL
-               ? match_agent(r, conf->request_rules) : NULL;
+        rule = srv->request_rules != NULL
+               ? match_agent(r, srv->request_rules) : NULL;
         if (rule != NULL) {
             tlsi_count(r->server, TLSI_CNT_LEGACY_MATCHES);
         }
@@ -238,13 +238,13 @@ static tlsi_shutdown_e connection_shutdown_mode(const conn_rec *c)
 static int post_read_request(request_rec *r)
 {
     conn_rec *c = r->connection;
-    const tlsi_srv_conf_t *conf = applies(r);
+    const tlsi_srv_state_t *srv = applies(r);
     const tlsi_agent_rule_t *rule;
 
-    if (conf == NULL) {
+    if (srv == NULL) {
         return DECLINED;
     }
-    rule = agent_rule(r, conf);
+    rule = agent_rule(r, srv);
     if (rule != NULL) {
         request_shutdown_mode(r, rule->shutdown);
     }
@@ -290,14 +290,14 @@ static int hint_seconds(apr_interval_time_t enforced, int margin)
 }
 
 /* The start-up-made hint of r's server for seconds, or NULL. */
-static const struct tlsi_hint *find_hint(const tlsi_srv_conf_t *conf,
+static const struct tlsi_hint *find_hint(const tlsi_srv_state_t *srv,
                                          int seconds)
 {
     int i;
 
-    for (i = 0; i < conf->hint_count; i++) {
-        if (conf->hints[i].seconds == seconds) {
-            return &conf->hints[i];
+    for (i = 0; i < srv->hint_count; i++) {
+        if (srv->hints[i].seconds == seconds) {
+            return &srv->hints[i];
         }
     }
     return NULL;
@@ -352,19 +352,19 @@ static void undo_hint(request_rec *r, const hint_undo_t *undo)
  * NULL for none. */
 static const struct tlsi_hint *decide(request_rec *r, hint_undo_t *undo)
 {
-    const tlsi_srv_conf_t *conf = tlsi_srv_conf(r->server);
+    const tlsi_srv_state_t *srv = tlsi_srv_state(r->server);
     const struct tlsi_hint *hint;
     int seconds;
 
-    if (agent_rule(r, conf) != NULL) {
+    if (agent_rule(r, srv) != NULL) {
         force_close(r);
         return NULL;
     }
-    if (conf->request_margin == TLSI_MARGIN_OFF) {
+    if (srv->request_margin == TLSI_MARGIN_OFF) {
         return NULL;
     }
-    seconds = hint_seconds(enforced_timeout(r), conf->request_margin);
-    hint = find_hint(conf, seconds);
+    seconds = hint_seconds(enforced_timeout(r), srv->request_margin);
+    hint = find_hint(srv, seconds);
     if (hint == NULL) {
         /* No timeout left to advertise that a client could rely on. */
         force_close(r);
@@ -447,13 +447,13 @@ static int filter_present(const request_rec *r)
  * insert_filter added. */
 static void insert_filter(request_rec *r)
 {
-    const tlsi_srv_conf_t *conf;
+    const tlsi_srv_state_t *srv;
 
-    if (r->main != NULL || (conf = applies(r)) == NULL) {
+    if (r->main != NULL || (srv = applies(r)) == NULL) {
         return;
     }
-    if (conf->request_margin == TLSI_MARGIN_OFF
-        && agent_rule(r, conf) == NULL) {
+    if (srv->request_margin == TLSI_MARGIN_OFF
+        && agent_rule(r, srv) == NULL) {
         return;
     }
     if (!filter_present(r)) {
@@ -503,9 +503,9 @@ static int log_transaction(request_rec *r)
     return DECLINED;
 }
 
-/* Add a hint for an enforced timeout to conf, unless it has one for the
+/* Add a hint for an enforced timeout to srv, unless it has one for the
  * same number of seconds or none is left after the margin. */
-static void add_hint(apr_pool_t *p, server_rec *s, tlsi_srv_conf_t *conf,
+static void add_hint(apr_pool_t *p, server_rec *s, tlsi_srv_state_t *srv,
                      apr_interval_time_t enforced, int margin)
 {
     int seconds = hint_seconds(enforced, margin);
@@ -515,12 +515,12 @@ static void add_hint(apr_pool_t *p, server_rec *s, tlsi_srv_conf_t *conf,
     if (seconds < 1) {
         return;
     }
-    for (i = 0; i < conf->hint_count; i++) {
-        if (conf->hints[i].seconds == seconds) {
+    for (i = 0; i < srv->hint_count; i++) {
+        if (srv->hints[i].seconds == seconds) {
             return;
         }
     }
-    hint = &conf->hints[conf->hint_count++];
+    hint = &srv->hints[srv->hint_count++];
     hint->seconds = seconds;
     hint->server = apr_pmemdup(p, s, sizeof(*s));
     hint->server->keep_alive_timeout = apr_time_from_sec(seconds);
@@ -542,30 +542,31 @@ void tlsi_conn_prepare(apr_pool_t *pconf, server_rec *base)
         servers++;
     }
     for (s = base; s != NULL; s = s->next) {
-        tlsi_srv_conf_t *conf = tlsi_srv_conf(s);
+        const tlsi_srv_conf_t *conf = tlsi_srv_conf(s);
+        tlsi_srv_state_t *srv = tlsi_srv_state(s);
         const tlsi_agent_rules_t *rules = tlsi_agents(conf);
         int margin = tlsi_keepalive_margin(conf);
 
-        conf->hint_count = 0;
-        conf->request_rules = NULL;
-        conf->request_margin = TLSI_MARGIN_OFF;
+        srv->hint_count = 0;
+        srv->request_rules = NULL;
+        srv->request_margin = TLSI_MARGIN_OFF;
         if (!tlsi_enabled(conf)) {
             continue;
         }
         if (rules != NULL && rules->rules->nelts > 0) {
-            conf->request_rules = rules;
+            srv->request_rules = rules;
         }
-        conf->request_margin = margin;
+        srv->request_margin = margin;
         if (margin == TLSI_MARGIN_OFF) {
             continue;
         }
-        conf->hints = apr_palloc(pconf, sizeof(*conf->hints) * servers);
+        srv->hints = apr_palloc(pconf, sizeof(*srv->hints) * servers);
         if (s->keep_alive_timeout_set) {
-            add_hint(pconf, s, conf, s->keep_alive_timeout, margin);
+            add_hint(pconf, s, srv, s->keep_alive_timeout, margin);
             continue;
         }
         for (other = base; other != NULL; other = other->next) {
-            add_hint(pconf, s, conf, other->keep_alive_timeout, margin);
+            add_hint(pconf, s, srv, other->keep_alive_timeout, margin);
         }
     }
 }

@@ -121,7 +121,7 @@ apr_status_t tlsi_counters_init(apr_pool_t *pconf, server_rec *base)
                          APR_HASH_KEY_STRING, slot);
         }
         /* Servers with one host:port share their counters. */
-        tlsi_srv_conf(s)->counter_slot = *slot;
+        tlsi_srv_state(s)->counter_slot = *slot;
     }
     slots = kept->slots;
     slot_count = kept->used;
@@ -130,7 +130,7 @@ apr_status_t tlsi_counters_init(apr_pool_t *pconf, server_rec *base)
 
 static apr_uint64_t *counter(const server_rec *s, tlsi_counter_e which)
 {
-    int slot = tlsi_srv_conf(s)->counter_slot;
+    int slot = tlsi_srv_state(s)->counter_slot;
 
     if (slots == NULL || slot < 0 || slot >= slot_count) {
         return NULL;

@@ -134,8 +134,9 @@ void tlsi_hierarchy_coverage(const tlsi_hierarchy_t *h,
     }
 }
 
-/* For each anchor, how many CAs it or its descendants are: walk up from
- * every CA, marking what one walk visited with that CA's stamp. */
+/* For each anchor, how many CAs it covers: walk up from every CA,
+ * marking what one walk visited with that CA's stamp.  A walk stops at an
+ * anchor: only the anchor's own name covers it, and so what is under it. */
 static void count_reach(tlsi_hierarchy_t *h, apr_pool_t *p)
 {
     int *stamp = apr_palloc(p, sizeof(*stamp) * (h->count + 1));
@@ -155,6 +156,7 @@ static void count_reach(tlsi_hierarchy_t *h, apr_pool_t *p)
 
             if (h->anchor[at]) {
                 h->reach[at]++;
+                continue;
             }
             for (k = 0; h->issuers[at] != NULL && k < h->issuers[at]->nelts;
                  k++) {
@@ -169,22 +171,62 @@ static void count_reach(tlsi_hierarchy_t *h, apr_pool_t *p)
     }
 }
 
+/* Whether uncovered CA i lies on a cycle of uncovered CAs: whether
+ * walking up their issuers from i comes back to it.  Uncovered CAs are not
+ * anchors, so each has issuers. */
+static int on_uncovered_cycle(const tlsi_hierarchy_t *h, const char *state,
+                              int i, int *stamp, int *todo)
+{
+    int top = 0, k;
+
+    todo[top++] = i;
+    while (top > 0) {
+        int at = todo[--top];
+
+        for (k = 0; k < h->issuers[at]->nelts; k++) {
+            int up = APR_ARRAY_IDX(h->issuers[at], k, int);
+
+            if (up == i) {
+                return 1;
+            }
+            if (state[up] == TLSI_COVER_NONE && stamp[up] != i) {
+                stamp[up] = i;
+                todo[top++] = up;
+            }
+        }
+    }
+    return 0;
+}
+
 void tlsi_hierarchy_finish(tlsi_hierarchy_t *h)
 {
     apr_pool_t *scratch;
     char *state;
+    int *stamp, *todo;
     int i;
 
     apr_pool_create(&scratch, h->pool);
     state = apr_palloc(scratch, h->count + 1);
+    stamp = apr_palloc(scratch, sizeof(*stamp) * (h->count + 1));
+    todo = apr_palloc(scratch, sizeof(*todo) * (h->count + 1));
     for (i = 0; i < h->count; i++) {
         h->anchor[i] = h->outside[i] || h->issuers[i] == NULL;
     }
     /* Cross-certified CAs can issue each other with no way out; make the
-     * first such CA an anchor until advertising the anchors covers all. */
+     * first CA of such a cycle an anchor until advertising the anchors
+     * covers all.  Not merely the first uncovered CA: that may be one that
+     * only hangs below a cycle, which the cycle's anchor covers.  Every
+     * uncovered CA has an uncovered issuer, so some lie on a cycle. */
     for (;;) {
         cover(h, h->anchor, state);
-        for (i = 0; i < h->count && state[i] != TLSI_COVER_NONE; i++) {
+        for (i = 0; i < h->count; i++) {
+            stamp[i] = -1;
+        }
+        for (i = 0; i < h->count; i++) {
+            if (state[i] == TLSI_COVER_NONE
+                && on_uncovered_cycle(h, state, i, stamp, todo)) {
+                break;
+            }
         }
         if (i == h->count) {
             break;
@@ -307,13 +349,19 @@ apr_array_header_t *tlsi_cover_order(apr_pool_t *p, const tlsi_hierarchy_t *h,
 
         for (; next_learned < learned->nelts; next_learned++) {
             int index = APR_ARRAY_IDX(learned, next_learned, int);
+            apr_size_t more;
 
             if (index < 0 || index >= count || o.placed[index]) {
                 continue;
             }
+            /* an anchor's bytes are counted among the anchors' already */
+            more = h->anchor[index] ? 0 : wire[index];
             if (anchors_fit && tlsi_cr_size(shape, o.bytes + anchor_bytes
-                                                   + wire[index]) > budget) {
+                                                   + more) > budget) {
                 break;
+            }
+            if (h->anchor[index]) {
+                anchor_bytes -= wire[index];
             }
             place(&o, index);
         }

@@ -51,10 +51,10 @@ void tlsi_log_startup(apr_pool_t *ptemp, server_rec *base)
     int vhosts = 0, trimmed = 0;
 
     for (s = base; s != NULL; s = s->next) {
-        const tlsi_srv_conf_t *conf = tlsi_srv_conf(s);
+        const tlsi_srv_state_t *state = tlsi_srv_state(s);
 
-        vhosts += conf->tls_vhost;
-        trimmed += conf->ca_trimmed;
+        vhosts += state->tls_vhost;
+        trimmed += state->ca_trimmed;
     }
     ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, base,
                  "mod_tlsinterop/%s (OpenSSL %s, %s): CA-list trimming, "

@@ -37,13 +37,13 @@ static int init_server(server_rec *s, apr_pool_t *p, int is_proxy,
     if (!tlsi_enabled(vi.conf)) {
         return OK;
     }
-    tlsi_srv_conf(s)->tls_vhost = 1;
+    tlsi_srv_state(s)->tls_vhost = 1;
     apr_pool_create(&vi.ptemp, p);
     vi.vhost = tlsi_vhost_id(vi.ptemp, s);
 
     tlsi_audit_certificates(&vi);
     tlsi_trim_ca_list(&vi, &trim);
-    tlsi_srv_conf(s)->ca_trimmed |= trim.trimmed;
+    tlsi_srv_state(s)->ca_trimmed |= trim.trimmed;
     tlsi_certcb_install(&vi, &trim);
 
     apr_pool_destroy(vi.ptemp);

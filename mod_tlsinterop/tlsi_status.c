@@ -22,9 +22,7 @@
 /* SSL vhosts where the module is on: the ones it counts for. */
 static int counted(const server_rec *s)
 {
-    const tlsi_srv_conf_t *conf = tlsi_srv_conf(s);
-
-    return conf->tls_vhost && tlsi_enabled(conf);
+    return tlsi_srv_state(s)->tls_vhost && tlsi_enabled(tlsi_srv_conf(s));
 }
 
 static void short_report(request_rec *r)

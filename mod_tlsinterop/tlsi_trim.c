@@ -237,13 +237,17 @@ static void trim_to_budget(fit_t *f, apr_size_t budget,
     }
     ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, vi->s,
                  "%s: CA list trimmed from %d names (%" APR_SIZE_T_FMT
-                 " bytes) to %d names (%" APR_SIZE_T_FMT " bytes; %d "
-                 "preferred, %d learned) to fit the %" APR_SIZE_T_FMT
-                 "-byte budget (TLSInteropCAListLimit %s); dropped CAs still "
-                 "verify clients", vi->vhost, order->count, before, kept,
-                 after, kept_of(perm, kept, preferred, order->count),
-                 kept_of(perm, kept, learned, order->count), budget,
-                 limit_arg(f));
+                 " bytes) to %d names (%" APR_SIZE_T_FMT " bytes%s%s) to fit "
+                 "the %" APR_SIZE_T_FMT "-byte budget (TLSInteropCAListLimit "
+                 "%s); dropped CAs still verify clients", vi->vhost,
+                 order->count, before, kept, after,
+                 vi->conf->ca_prefer == NULL ? "" : apr_psprintf(vi->ptemp,
+                     ", %d of them preferred",
+                     kept_of(perm, kept, preferred, order->count)),
+                 learned->nelts == 0 ? "" : apr_psprintf(vi->ptemp,
+                     ", %d of them learned",
+                     kept_of(perm, kept, learned, order->count)),
+                 budget, limit_arg(f));
     if (kept == 0) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, vi->s,
                      "%s: the %" APR_SIZE_T_FMT "-byte budget holds no CA "

@@ -94,6 +94,15 @@ class HttpdError(RuntimeError):
     pass
 
 
+# Lines that fail a test unless it says it expects them: the module's own
+# errors, any crit/alert/emerg, and a child that died of a signal.
+BAD_LOG_LINE = re.compile(r"\[tlsinterop:error\]|\[[a-z_]*:(?:crit|alert|emerg)\]"
+                          r"|exit signal|Segmentation fault|AddressSanitizer")
+
+# Every Httpd made in this process, for the log check after each test.
+INSTANCES = []
+
+
 class Httpd:
     """One httpd instance in its own directory.
 
@@ -115,6 +124,19 @@ class Httpd:
         os.chmod(os.path.join(workdir, "htdocs"), 0o755)
         self.conf_path = os.path.join(workdir, "httpd.conf")
         self.error_log_path = os.path.join(workdir, "logs", "error.log")
+        self.expected_lines = []
+        INSTANCES.append(self)
+
+    def expect_log(self, pattern):
+        """Say that the error log may hold lines matching pattern (a regular
+        expression) that would otherwise fail the test."""
+        self.expected_lines.append(re.compile(pattern))
+
+    def unexpected_log_lines(self, offset=0):
+        """Bad lines written after offset that no expect_log() allows."""
+        return [line for line in self.error_log()[offset:].splitlines()
+                if BAD_LOG_LINE.search(line)
+                and not any(p.search(line) for p in self.expected_lines)]
 
     def path(self, *parts):
         return os.path.join(self.dir, *parts)

@@ -49,6 +49,20 @@ def no_sanitizer_reports():
         pytest.fail("sanitizer reports %s:\n%s" % (", ".join(new), text))
 
 
+@pytest.fixture(autouse=True)
+def no_unexpected_log_lines():
+    """A test fails on any error, crit or crash line in a server's error log
+    that it did not declare with Httpd.expect_log()."""
+    offsets = {id(s): len(s.error_log()) for s in httpd_mod.INSTANCES}
+    yield
+    found = []
+    for server in httpd_mod.INSTANCES:
+        for line in server.unexpected_log_lines(offsets.get(id(server), 0)):
+            found.append("%s: %s" % (server.error_log_path, line))
+    if found:
+        pytest.fail("unexpected lines in the error log:\n" + "\n".join(found[:20]))
+
+
 @pytest.fixture(scope="session")
 def tmp_root():
     root = tempfile.mkdtemp(prefix="tlsi-test-")
