@@ -7,6 +7,7 @@
 
 #include "httpd.h"
 #include "http_config.h"
+#include "http_connection.h"
 #include "http_core.h"
 #include "http_log.h"
 #include "http_protocol.h"
@@ -56,8 +57,10 @@ typedef struct {
     const tlsi_agent_rule_t *rule;
     apr_size_t agent_len;
     char agent[AGENT_CACHE_MAX];
-    /* the request whose response announced keep-alive */
+    /* the request whose response announced keep-alive, and its vhost;
+     * NULL again once the next request arrives or the close is counted */
     const request_rec *announced;
+    server_rec *announced_server;
 } conn_data_t;
 
 static const char *const close_fates[] = {
@@ -238,10 +241,16 @@ static tlsi_shutdown_e connection_shutdown_mode(const conn_rec *c)
 static int post_read_request(request_rec *r)
 {
     conn_rec *c = r->connection;
-    const tlsi_srv_state_t *srv = applies(r);
+    conn_data_t *state = ap_get_module_config(c->conn_config,
+                                               &tlsinterop_module);
+    const tlsi_srv_state_t *srv;
     const tlsi_agent_rule_t *rule;
 
-    if (srv == NULL) {
+    /* A new request: the connection is no longer idle after a promise. */
+    if (state != NULL) {
+        state->announced = NULL;
+    }
+    if ((srv = applies(r)) == NULL) {
         return DECLINED;
     }
     rule = agent_rule(r, srv);
@@ -392,7 +401,10 @@ static void record_fate(request_rec *r, const struct tlsi_hint *hint)
     const char *fate;
 
     if (r->connection->keepalive == AP_CONN_KEEPALIVE) {
-        tls_conn_data(r->connection)->announced = r;
+        conn_data_t *state = tls_conn_data(r->connection);
+
+        state->announced = r;
+        state->announced_server = r->server;
         if (hint != NULL) {
             fate = hint->fate;
             tlsi_count(r->server, TLSI_CNT_KEEPALIVE_HINTS);
@@ -472,7 +484,7 @@ static int mpm_stopping(void)
 /* Before mod_log_config, so that the logged fate is the real one. */
 static int log_transaction(request_rec *r)
 {
-    const conn_data_t *state;
+    conn_data_t *state;
     int stopping;
 
     while (r->next != NULL) {
@@ -488,6 +500,7 @@ static int log_transaction(request_rec *r)
     if (r->connection->keepalive == AP_CONN_KEEPALIVE && !stopping) {
         return DECLINED;
     }
+    state->announced = NULL;    /* counted once, not again at the close */
     tlsi_count(r->server, TLSI_CNT_CLOSES_AFTER_KEEPALIVE);
     count_close(r);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
@@ -501,6 +514,33 @@ static int log_transaction(request_rec *r)
     apr_table_setn(r->subprocess_env, TLSI_ENV_CONNECTION,
                    close_fate(r->connection));
     return DECLINED;
+}
+
+/*
+ * A graceful restart or a stop closes idle keep-alive connections at once
+ * (mpm_event with close_notify), breaking the last response's promise.
+ * No hook can keep such a connection open, so the close is counted and
+ * logged like one decided during a response.
+ */
+static int pre_close_connection(conn_rec *c)
+{
+    conn_data_t *state = ap_get_module_config(c->conn_config,
+                                               &tlsinterop_module);
+
+    if (state == NULL || state->announced == NULL || c->aborted
+        || !mpm_stopping()) {
+        return OK;
+    }
+    state->announced = NULL;
+    tlsi_count(state->announced_server, TLSI_CNT_CLOSES_AFTER_KEEPALIVE);
+    ap_log_cerror(APLOG_MARK, APLOG_INFO, 0, c,
+                  "idle connection closed by a graceful restart or stop "
+                  "although its last response announced keep-alive (%d "
+                  "request(s) served; %" APR_UINT64_T_FMT " on this vhost)",
+                  c->keepalives,
+                  tlsi_counter_value(state->announced_server,
+                                     TLSI_CNT_CLOSES_AFTER_KEEPALIVE));
+    return OK;
 }
 
 /* Add a hint for an enforced timeout to srv, unless it has one for the
@@ -587,4 +627,6 @@ void tlsi_conn_register_hooks(apr_pool_t *p)
     ap_hook_insert_filter(insert_filter, NULL, NULL, APR_HOOK_LAST);
     ap_hook_insert_error_filter(insert_filter, NULL, NULL, APR_HOOK_LAST);
     ap_hook_log_transaction(log_transaction, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_pre_close_connection(pre_close_connection, NULL, NULL,
+                                 APR_HOOK_MIDDLE);
 }

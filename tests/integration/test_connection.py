@@ -7,6 +7,7 @@ the tests that wait for them stay quick.
 import http.client
 import os
 import re
+import urllib.request
 import subprocess
 import time
 
@@ -353,3 +354,59 @@ def test_close_after_keepalive_announcement_is_logged_and_counted(make_httpd, pk
     assert re.search(r"\[tlsinterop:info\].* connection closes although its "
                      r"response announced keep-alive \(server stopping; 1 on "
                      r"this vhost\): GET /slow.bin HTTP/1.1", server.error_log())
+
+
+def test_idle_close_at_a_graceful_restart_is_logged_and_counted(make_httpd,
+                                                                pki):
+    """httpd closes idle keep-alive connections at once on a graceful
+    restart: no module can keep them, but each such close is counted."""
+    ports = dict(zip(["site", "admin"], free_ports(2)))
+    server = make_httpd(extra_modules=["status"])
+    with open(server.path("htdocs", "index.html"), "w") as f:
+        f.write("hello\n")
+    body = vhosts.listen(*ports.values()) + vhosts.ssl_vhost(
+        ports["site"], pki.server, verify=None, extra="KeepAliveTimeout 30")
+    body += """<VirtualHost 127.0.0.1:%d>
+    <Location "/server-status">
+        SetHandler server-status
+    </Location>
+</VirtualHost>
+""" % ports["admin"]
+    server.start(body)
+    conn = http1.Conn(ports["site"])
+    try:
+        resp = conn.request()
+        assert_keeps_alive(resp, 29)
+        conn.request()
+        server.graceful()
+        how, _, waited = conn.read_until_close(timeout=15)
+    finally:
+        conn.close()
+    assert how == "close_notify"
+    assert waited < 10          # at once, not after the 30 s idle timeout
+    assert re.search(r"\[tlsinterop:info\].* idle connection closed by a "
+                     r"graceful restart or stop although its last response "
+                     r"announced keep-alive \(2 request\(s\) served; 1 on "
+                     r"this vhost\)", server.error_log())
+    with urllib.request.urlopen("http://127.0.0.1:%d/server-status?auto"
+                                % ports["admin"], timeout=10) as page:
+        status = page.read().decode()
+    assert re.search(r"^TLSInteropClosesAfterKeepAlive\[localhost:%d\]: 1$"
+                     % ports["site"], status, re.M), status
+
+
+def test_idle_timeout_close_is_no_broken_promise(make_httpd, pki):
+    port = free_ports(1)[0]
+    server = make_httpd()
+    with open(server.path("htdocs", "index.html"), "w") as f:
+        f.write("hello\n")
+    server.start(vhosts.listen(port) + vhosts.ssl_vhost(
+        port, pki.server, verify=None, extra="KeepAliveTimeout 2"))
+    conn = http1.Conn(port)
+    try:
+        assert_keeps_alive(conn.request(), 1)
+        how, _, _ = conn.read_until_close(timeout=15)
+    finally:
+        conn.close()
+    assert how == "close_notify"
+    assert "idle connection closed" not in server.error_log()
