@@ -20,13 +20,20 @@
 
 #include "httpd.h"
 #include "http_config.h"
+#include "http_connection.h"
 #include "http_core.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "mod_status.h"
+
+#include <apr_optional_hooks.h>
 
 #include "tlsi_config.h"
 #include "tlsi_conn.h"
 #include "tlsi_counters.h"
 #include "tlsi_learn.h"
 #include "tlsi_log.h"
+#include "tlsi_ssl_hooks.h"
 #include "tlsi_sslinit.h"
 #include "tlsi_status.h"
 
@@ -46,13 +53,52 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     return OK;
 }
 
+/*
+ * Every hook of the module, and why each runs where it does.
+ */
 static void register_hooks(apr_pool_t *p)
 {
-    tlsi_config_register_hooks(p);
+    /* mod_setenvif's BrowserMatch may set ssl-*-shutdown itself: our rules
+     * come after it, and before mod_ssl, which reads the variables in its
+     * own post_read_request hook (on a connection's first request only). */
+    static const char *const after_setenvif[] = { "mod_setenvif.c", NULL };
+    static const char *const before_ssl[] = { "mod_ssl.c", NULL };
+
+    (void)p;
+    /* The built-in legacy-agent rules, compiled once per generation before
+     * the directives that may replace them are read. */
+    ap_hook_pre_config(tlsi_config_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    /* apache2ctl -t runs check_config: it refuses a shared learning file. */
+    ap_hook_check_config(tlsi_config_check, NULL, NULL, APR_HOOK_MIDDLE);
+    /* Runs inside mod_ssl's post_config, once per SSL vhost context, after
+     * mod_ssl set the client CA list.  Joined by name: without mod_ssl it
+     * never runs, and nothing links against mod_ssl. */
+    APR_OPTIONAL_HOOK(ssl, init_server, tlsi_sslinit_init_server, NULL, NULL,
+                      APR_HOOK_MIDDLE);
+    /* After mod_ssl's post_config, so that every init_server has run:
+     * counters, request-path settings and learning for the generation. */
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_LAST);
-    tlsi_sslinit_register_hooks(p);
-    tlsi_conn_register_hooks(p);
-    tlsi_status_register_hooks(p);
+
+    ap_hook_post_read_request(tlsi_conn_post_read_request, after_setenvif,
+                              before_ssl, APR_HOOK_MIDDLE);
+    /* The filter sits below AP_FTYPE_PROTOCOL, so it runs after every
+     * content filter and before ap_set_keepalive() decides, inside the
+     * HTTP_HEADER filter.  Error responses drop the filters insert_filter
+     * added, hence insert_error_filter too. */
+    tlsi_conn_register_filter();
+    ap_hook_insert_filter(tlsi_conn_insert_filter, NULL, NULL, APR_HOOK_LAST);
+    ap_hook_insert_error_filter(tlsi_conn_insert_filter, NULL, NULL,
+                                APR_HOOK_LAST);
+    /* Before mod_log_config, so that the logged connection fate is the
+     * real one. */
+    ap_hook_log_transaction(tlsi_conn_log_transaction, NULL, NULL,
+                            APR_HOOK_FIRST);
+    /* Before mod_ssl sends close_notify (ap_flush_conn after the hooks). */
+    ap_hook_pre_close_connection(tlsi_conn_pre_close, NULL, NULL,
+                                 APR_HOOK_MIDDLE);
+    /* Joined by name: nothing happens without mod_status. */
+    APR_OPTIONAL_HOOK(ap, status_hook, tlsi_status_hook, NULL, NULL,
+                      APR_HOOK_MIDDLE);
 }
 
 AP_DECLARE_MODULE(tlsinterop) = {

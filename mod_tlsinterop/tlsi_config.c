@@ -298,7 +298,7 @@ static const char *set_keepalive_margin(cmd_parms *cmd, void *dconf,
 }
 
 /* Two vhosts learning into one file would mix their names. */
-static int check_learn_files(apr_pool_t *pconf, apr_pool_t *plog,
+int tlsi_config_check(apr_pool_t *pconf, apr_pool_t *plog,
                              apr_pool_t *ptemp, server_rec *base)
 {
     apr_hash_t *seen = apr_hash_make(ptemp);
@@ -327,20 +327,13 @@ static int check_learn_files(apr_pool_t *pconf, apr_pool_t *plog,
     return OK;
 }
 
-static int compile_builtin_agents(apr_pool_t *pconf, apr_pool_t *plog,
+int tlsi_config_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
                                   apr_pool_t *ptemp)
 {
     (void)plog;
     (void)ptemp;
     builtin_agents = tlsi_agent_rules_builtin(pconf);
     return OK;
-}
-
-void tlsi_config_register_hooks(apr_pool_t *p)
-{
-    (void)p;
-    ap_hook_pre_config(compile_builtin_agents, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_check_config(check_learn_files, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 const command_rec tlsi_cmds[] = {

@@ -80,7 +80,13 @@ const tlsi_agent_rules_t *tlsi_agents(const tlsi_srv_conf_t *conf);
 /* Seconds, or TLSI_MARGIN_OFF. */
 int tlsi_keepalive_margin(const tlsi_srv_conf_t *conf);
 
-void tlsi_config_register_hooks(apr_pool_t *p);
+/* pre_config: compile the built-in legacy-agent list. */
+int tlsi_config_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+                           apr_pool_t *ptemp);
+
+/* check_config: refuse one TLSInteropCALearn file named for two vhosts. */
+int tlsi_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                      server_rec *base);
 
 /* The CA list budget in bytes for s; meaningful with TLSI_CALIMIT_BYTES. */
 tlsi_calimit_mode_e tlsi_ca_limit(const tlsi_srv_conf_t *conf,

@@ -238,7 +238,7 @@ static tlsi_shutdown_e connection_shutdown_mode(const conn_rec *c)
 
 /* Ordered after mod_setenvif (BrowserMatch) and before mod_ssl, which reads
  * ssl-*-shutdown in its own post_read_request hook. */
-static int post_read_request(request_rec *r)
+int tlsi_conn_post_read_request(request_rec *r)
 {
     conn_rec *c = r->connection;
     conn_data_t *state = ap_get_module_config(c->conn_config,
@@ -457,7 +457,7 @@ static int filter_present(const request_rec *r)
 
 /* Also the insert_error_filter hook: error responses drop the filters that
  * insert_filter added. */
-static void insert_filter(request_rec *r)
+void tlsi_conn_insert_filter(request_rec *r)
 {
     const tlsi_srv_state_t *srv;
 
@@ -482,7 +482,7 @@ static int mpm_stopping(void)
 }
 
 /* Before mod_log_config, so that the logged fate is the real one. */
-static int log_transaction(request_rec *r)
+int tlsi_conn_log_transaction(request_rec *r)
 {
     conn_data_t *state;
     int stopping;
@@ -522,7 +522,7 @@ static int log_transaction(request_rec *r)
  * No hook can keep such a connection open, so the close is counted and
  * logged like one decided during a response.
  */
-static int pre_close_connection(conn_rec *c)
+int tlsi_conn_pre_close(conn_rec *c)
 {
     conn_data_t *state = ap_get_module_config(c->conn_config,
                                                &tlsinterop_module);
@@ -611,22 +611,9 @@ void tlsi_conn_prepare(apr_pool_t *pconf, server_rec *base)
     }
 }
 
-void tlsi_conn_register_hooks(apr_pool_t *p)
+void tlsi_conn_register_filter(void)
 {
-    static const char *const after_setenvif[] = { "mod_setenvif.c", NULL };
-    static const char *const before_ssl[] = { "mod_ssl.c", NULL };
-
-    (void)p;
-    /* Below AP_FTYPE_PROTOCOL: it runs before ap_set_keepalive() decides,
-     * after every content filter. */
     connection_filter = ap_register_output_filter(
         FILTER_NAME, connection_filter_out, NULL,
         (ap_filter_type)(AP_FTYPE_PROTOCOL - 1));
-    ap_hook_post_read_request(post_read_request, after_setenvif, before_ssl,
-                              APR_HOOK_MIDDLE);
-    ap_hook_insert_filter(insert_filter, NULL, NULL, APR_HOOK_LAST);
-    ap_hook_insert_error_filter(insert_filter, NULL, NULL, APR_HOOK_LAST);
-    ap_hook_log_transaction(log_transaction, NULL, NULL, APR_HOOK_FIRST);
-    ap_hook_pre_close_connection(pre_close_connection, NULL, NULL,
-                                 APR_HOOK_MIDDLE);
 }

@@ -12,12 +12,11 @@
 #include "tlsi_audit.h"
 #include "tlsi_certcb.h"
 #include "tlsi_log.h"
-#include "tlsi_ssl_hooks.h"
 #include "tlsi_sslinit.h"
 #include "tlsi_trim.h"
 
-static int init_server(server_rec *s, apr_pool_t *p, int is_proxy,
-                       SSL_CTX *ctx)
+int tlsi_sslinit_init_server(server_rec *s, apr_pool_t *p, int is_proxy,
+                             SSL_CTX *ctx)
 {
     tlsi_vhost_init_t vi;
     tlsi_trim_result_t trim;
@@ -48,11 +47,4 @@ static int init_server(server_rec *s, apr_pool_t *p, int is_proxy,
 
     apr_pool_destroy(vi.ptemp);
     return OK;
-}
-
-void tlsi_sslinit_register_hooks(apr_pool_t *p)
-{
-    (void)p;
-    APR_OPTIONAL_HOOK(ssl, init_server, init_server, NULL, NULL,
-                      APR_HOOK_MIDDLE);
 }

@@ -30,6 +30,8 @@ typedef struct tlsi_vhost_init {
     const char *vhost;          /* for log lines */
 } tlsi_vhost_init_t;
 
-void tlsi_sslinit_register_hooks(apr_pool_t *p);
+/* mod_ssl's init_server hook: the start-up steps for one context. */
+int tlsi_sslinit_init_server(server_rec *s, apr_pool_t *p, int is_proxy,
+                             SSL_CTX *ctx);
 
 #endif /* TLSI_SSLINIT_H */

@@ -11,7 +11,6 @@
 #include "http_protocol.h"
 #include "mod_status.h"
 
-#include <apr_optional_hooks.h>
 #include <apr_strings.h>
 
 #include "tlsi_config.h"
@@ -79,7 +78,7 @@ static void html_report(request_rec *r)
     ap_rputs("</table>\n", r);
 }
 
-static int status_hook(request_rec *r, int flags)
+int tlsi_status_hook(request_rec *r, int flags)
 {
     if (flags & AP_STATUS_SHORT) {
         short_report(r);
@@ -88,12 +87,4 @@ static int status_hook(request_rec *r, int flags)
         html_report(r);
     }
     return OK;
-}
-
-void tlsi_status_register_hooks(apr_pool_t *p)
-{
-    (void)p;
-    /* Joined by name: nothing happens without mod_status. */
-    APR_OPTIONAL_HOOK(ap, status_hook, status_hook, NULL, NULL,
-                      APR_HOOK_MIDDLE);
 }

@@ -16,6 +16,7 @@
 
 #include "httpd.h"
 
-void tlsi_status_register_hooks(apr_pool_t *p);
+/* mod_status's status_hook: the counters, as a table or ?auto lines. */
+int tlsi_status_hook(request_rec *r, int flags);
 
 #endif /* TLSI_STATUS_H */
