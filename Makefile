@@ -5,6 +5,8 @@
 #                   (SANITIZE=1: the module under ASan and UBSan)
 #   make install    install the module (apxs -i), tlsinterop-probe and its
 #                   man page (DESTDIR=... for a staging root)
+#   make deb        build the Debian package libapache2-mod-tlsinterop into
+#                   dist/ from a clean copy of the tracked files, run lintian
 #   make demo       start a private httpd on 127.0.0.1 that shows the module
 #   make demo-stop  stop it
 #   make bench      benchmarks, written to bench/RESULTS.md (QUICK=1: short)
@@ -18,6 +20,7 @@ DEMO_PORT ?= 8443
 BINDIR    ?= /usr/local/bin
 MANDIR    ?= /usr/local/share/man
 LIBEXECDIR ?= $(shell $(APXS) -q LIBEXECDIR)
+DEB_DIST  ?= dist
 
 comma     := ,
 WARN      = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
@@ -61,7 +64,7 @@ FUZZ_SMOKE_SECONDS ?= 10
 
 .PHONY: all module tools clients unit-tests test unit integration deps install \
         demo demo-stop clean bench bench-deps bench-fragfit fuzz fuzz-targets \
-        fuzz-smoke FORCE
+        fuzz-smoke deb deb-deps FORCE
 
 all: module tools clients
 
@@ -153,6 +156,14 @@ install: module tools
 	install -m 755 $(PROBE) $(DESTDIR)$(BINDIR)/tlsinterop-probe
 	install -m 644 $(PROBE).1 $(DESTDIR)$(MANDIR)/man1/tlsinterop-probe.1
 
+# The Debian package, built from a clean copy of the tracked files (see
+# tools/make-deb.sh); deb-deps prints the apt-get line for what is missing.
+deb:
+	@tools/make-deb.sh $(DEB_DIST)
+
+deb-deps:
+	@tools/make-deb.sh --deps-only
+
 demo: deps
 	$(MAKE) all
 	@$(PYTHON) tests/demo.py start --port $(DEMO_PORT)
@@ -164,7 +175,7 @@ clean:
 	rm -rf $(MOD_DIR)/.libs $(MOD_DIR)/*.la $(MOD_DIR)/*.lo $(MOD_DIR)/*.slo \
 	       $(MOD_DIR)/*.o $(MOD_DIR)/build.log $(MOD_DIR)/build.flags \
 	       tests/unit/bin $(CLIENTS) \
-	       bench/fragfit_cost bench/hsrate $(PROBE) tests/fuzz/bin
+	       bench/fragfit_cost bench/hsrate $(PROBE) tests/fuzz/bin dist
 	find tests -name __pycache__ -type d -prune -exec rm -rf {} +
 
 FORCE:
