@@ -3,7 +3,10 @@
 #   make            build the module, the tlsinterop-probe tool, test clients
 #   make test       install missing Debian packages, build, run every test
 #                   (SANITIZE=1: the module under ASan and UBSan)
-#   make install    install the module (apxs -i) and tlsinterop-probe
+#   make install    install the module (apxs -i), tlsinterop-probe and its
+#                   man page (DESTDIR=... for a staging root)
+#   make deb        build the Debian package libapache2-mod-tlsinterop into
+#                   dist/ from a clean copy of the tracked files, run lintian
 #   make demo       start a private httpd on 127.0.0.1 that shows the module
 #   make demo-stop  stop it
 #   make bench      benchmarks, written to bench/RESULTS.md (QUICK=1: short)
@@ -15,6 +18,9 @@ PYTHON    ?= /usr/bin/python3
 CC        ?= gcc
 DEMO_PORT ?= 8443
 BINDIR    ?= /usr/local/bin
+MANDIR    ?= /usr/local/share/man
+LIBEXECDIR ?= $(shell $(APXS) -q LIBEXECDIR)
+DEB_DIST  ?= dist
 
 comma     := ,
 WARN      = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
@@ -32,7 +38,9 @@ MOD_SO    = $(MOD_DIR)/.libs/mod_tlsinterop.so
 # built so, so the tests start it with the sanitizer runtimes preloaded,
 # which also supply the module's __asan_ and __ubsan_ symbols.
 SAN_CFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer
-MOD_CFLAGS = $(WARN) $(if $(SANITIZE),$(SAN_CFLAGS) -O1 -g)
+# CPPFLAGS, CFLAGS and LDFLAGS come from the environment or the command line
+# (the Debian build passes dpkg-buildflags' hardening flags).
+MOD_CFLAGS = $(WARN) $(if $(SANITIZE),$(SAN_CFLAGS) -O1 -g) $(CPPFLAGS) $(CFLAGS)
 
 # The pure core: needs only OpenSSL and APR, so unit tests link it directly.
 CORE_SRC  = $(addprefix $(MOD_DIR)/,tlsi_agent.c tlsi_args.c tlsi_calist.c \
@@ -56,7 +64,7 @@ FUZZ_SMOKE_SECONDS ?= 10
 
 .PHONY: all module tools clients unit-tests test unit integration deps install \
         demo demo-stop clean bench bench-deps bench-fragfit fuzz fuzz-targets \
-        fuzz-smoke FORCE
+        fuzz-smoke deb deb-deps FORCE
 
 all: module tools clients
 
@@ -64,10 +72,11 @@ module: $(MOD_SO)
 
 # Rebuilt whenever the flags change, so a sanitizer build never lingers.
 $(MOD_DIR)/build.flags: FORCE
-	@echo '$(MOD_CFLAGS)' | cmp -s - $@ || echo '$(MOD_CFLAGS)' >$@
+	@echo '$(MOD_CFLAGS) $(LDFLAGS)' | cmp -s - $@ || echo '$(MOD_CFLAGS) $(LDFLAGS)' >$@
 
 $(MOD_SO): $(MOD_SRC) $(MOD_HDR) $(MOD_DIR)/build.flags
-	$(APXS) -c $(addprefix -Wc$(comma),$(MOD_CFLAGS)) -o $(MOD_DIR)/mod_tlsinterop.la \
+	$(APXS) -c $(addprefix -Wc$(comma),$(MOD_CFLAGS)) \
+	    $(addprefix -Wl$(comma),$(LDFLAGS)) -o $(MOD_DIR)/mod_tlsinterop.la \
 	    $(MOD_SRC) $(MOD_LIBS) >$(MOD_DIR)/build.log 2>&1 \
 	    || { cat $(MOD_DIR)/build.log; exit 1; }
 	@grep -E 'warning|error' $(MOD_DIR)/build.log | grep -v Werror= || true
@@ -76,7 +85,8 @@ tools: $(PROBE)
 
 # OpenSSL only at run time; it shares the module's CertificateRequest parser.
 $(PROBE): $(PROBE_SRC) $(wildcard tools/*.h) $(MOD_DIR)/tlsi_careq.h
-	$(CC) $(WARN) -O2 -g -I$(MOD_DIR) $(APR_CFLAGS) -o $@ $(PROBE_SRC) $(SSL_LIBS)
+	$(CC) $(WARN) -O2 -g $(CPPFLAGS) $(CFLAGS) -I$(MOD_DIR) $(APR_CFLAGS) \
+	    $(LDFLAGS) -o $@ $(PROBE_SRC) $(SSL_LIBS)
 
 clients: $(CLIENTS)
 
@@ -140,9 +150,19 @@ bench: bench-deps
 	$(PYTHON) bench/bench.py $(if $(QUICK),--quick)
 
 install: module tools
-	$(APXS) -i -n tlsinterop $(MOD_DIR)/mod_tlsinterop.la
-	install -d $(DESTDIR)$(BINDIR)
+	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	$(APXS) -i -S LIBEXECDIR=$(DESTDIR)$(LIBEXECDIR) -n tlsinterop \
+	    $(MOD_DIR)/mod_tlsinterop.la
 	install -m 755 $(PROBE) $(DESTDIR)$(BINDIR)/tlsinterop-probe
+	install -m 644 $(PROBE).1 $(DESTDIR)$(MANDIR)/man1/tlsinterop-probe.1
+
+# The Debian package, built from a clean copy of the tracked files (see
+# tools/make-deb.sh); deb-deps prints the apt-get line for what is missing.
+deb:
+	@tools/make-deb.sh $(DEB_DIST)
+
+deb-deps:
+	@tools/make-deb.sh --deps-only
 
 demo: deps
 	$(MAKE) all
@@ -155,7 +175,7 @@ clean:
 	rm -rf $(MOD_DIR)/.libs $(MOD_DIR)/*.la $(MOD_DIR)/*.lo $(MOD_DIR)/*.slo \
 	       $(MOD_DIR)/*.o $(MOD_DIR)/build.log $(MOD_DIR)/build.flags \
 	       tests/unit/bin $(CLIENTS) \
-	       bench/fragfit_cost bench/hsrate $(PROBE) tests/fuzz/bin
+	       bench/fragfit_cost bench/hsrate $(PROBE) tests/fuzz/bin dist
 	find tests -name __pycache__ -type d -prune -exec rm -rf {} +
 
 FORCE:

@@ -13,6 +13,7 @@
 #include <apr_strings.h>
 
 #include "tlsi_config.h"
+#include "tlsi_learn.h"
 #include "tlsi_names.h"
 
 APLOG_USE_MODULE(tlsinterop);
@@ -355,8 +356,8 @@ const command_rec tlsi_cmds[] = {
                   "on|off|<file>: learn which CAs issue the client "
                   "certificates that verify, and advertise them first "
                   "after the next restart when the list is trimmed; <file> "
-                  "keeps them (on: state/tlsinterop/<host>_<port>.pem under "
-                  "ServerRoot); default on"),
+                  "keeps them (on: " TLSI_LEARN_DEFAULT_DIR "/<host>_<port>"
+                  ".pem, relative to ServerRoot); default on"),
     AP_INIT_TAKE12("TLSInteropLegacyAgent", add_legacy_agent, NULL, RSRC_CONF,
                    "<regex> [shutdown=standard|accurate|unclean], or none: "
                    "User-Agents that get Connection: close, and how the "

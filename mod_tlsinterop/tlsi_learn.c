@@ -30,7 +30,6 @@ APLOG_USE_MODULE(tlsinterop);
 
 #define GENERATION_KEY "tlsinterop-learn-generation"
 #define SAVED_KEY      "mod_tlsinterop-learn-saved"
-#define DEFAULT_DIR    "state/tlsinterop"
 
 /* Per name in shared memory: how often it issued a verified client
  * certificate, stood higher in a verified chain, and whether this
@@ -108,7 +107,7 @@ static const char *default_file(const tlsi_vhost_init_t *vi, generation_t *g)
     }
     do {
         path = ap_server_root_relative(vi->pconf, apr_psprintf(vi->pconf,
-            "%s/%s%s.pem", DEFAULT_DIR, base,
+            "%s/%s%s.pem", TLSI_LEARN_DEFAULT_DIR, base,
             n > 1 ? apr_psprintf(vi->pconf, "-%d", n) : ""));
         n++;
     } while (apr_hash_get(g->files, path, APR_HASH_KEY_STRING) != NULL);

@@ -23,6 +23,18 @@
 #include "tlsi_learned.h"
 #include "tlsi_sslinit.h"
 
+/* Where "TLSInteropCALearn on" keeps its files, relative to ServerRoot
+ * unless absolute.  A distribution may build with its own directory:
+ * -DTLSI_LEARN_DIR=/var/lib/apache2/tlsinterop (a bare path: it is made a
+ * string here, so it must not contain a macro name such as "linux"). */
+#define TLSI_STRING(x) #x
+#define TLSI_EXPANDED_STRING(x) TLSI_STRING(x)
+#ifdef TLSI_LEARN_DIR
+#define TLSI_LEARN_DEFAULT_DIR TLSI_EXPANDED_STRING(TLSI_LEARN_DIR)
+#else
+#define TLSI_LEARN_DEFAULT_DIR "state/tlsinterop"
+#endif
+
 /*
  * The names the vhost learned so far, from its file, whose path goes to
  * *file (an empty state and NULL when learning is off).  A file that

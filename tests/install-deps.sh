@@ -5,7 +5,8 @@ set -e
 
 PACKAGES="apache2 apache2-dev libssl-dev libpcre2-dev openssl gcc make pkg-config \
 python3 python3-pytest curl gnutls-bin clang libclang-rt-14-dev \
-wrk valgrind golang-go ${EXTRA_PACKAGES:-}"
+wrk valgrind golang-go iproute2 debhelper dpkg-dev lintian fakeroot \
+apache2-ssl-dev git ${EXTRA_PACKAGES:-}"
 
 missing=""
 for pkg in $PACKAGES; do
