@@ -13,6 +13,7 @@
 #include <apr_file_io.h>
 #include <apr_strings.h>
 #include <apr_time.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 
 #include "tlsi_learned.h"
@@ -94,8 +95,12 @@ void tlsi_learned_add(tlsi_learned_t *l, X509 *cert, apr_uint64_t issued,
         e->issued = e->above = 0;
         e->last_seen = today;
     }
-    e->issued = capped_sum(decayed(e->issued, today - e->last_seen), issued);
-    e->above = capped_sum(decayed(e->above, today - e->last_seen), above);
+    /* Both counts as of the later day: a file's duplicate may be older
+     * than the entry it merges into. */
+    e->issued = capped_sum(decayed(e->issued, today - e->last_seen),
+                           decayed(issued, e->last_seen - today));
+    e->above = capped_sum(decayed(e->above, today - e->last_seen),
+                          decayed(above, e->last_seen - today));
     if (today > e->last_seen) {
         e->last_seen = today;
     }
@@ -225,7 +230,7 @@ static int expect(const char **at, const char *end, const char *word)
 
 static int parse_day(const char *at, const char *end, int *day)
 {
-    apr_time_exp_t tm;
+    apr_time_exp_t tm, back;
     apr_time_t t;
     int i;
 
@@ -244,6 +249,11 @@ static int parse_day(const char *at, const char *end, int *day)
     if (tm.tm_year < 70 || tm.tm_mon < 0 || tm.tm_mon > 11
         || tm.tm_mday < 1 || tm.tm_mday > 31
         || apr_time_exp_gmt_get(&t, &tm) != APR_SUCCESS) {
+        return 0;
+    }
+    /* apr_time_exp_gmt_get() takes February 30th for March 2nd */
+    apr_time_exp_gmt(&back, t);
+    if (back.tm_mday != tm.tm_mday) {
         return 0;
     }
     *day = (int)(apr_time_sec(t) / SECONDS_PER_DAY);
@@ -295,6 +305,17 @@ static int next_line(reader_t *r)
     return 1;
 }
 
+/* A learned certificate is never encrypted: fail rather than ask for a
+ * pass phrase on the console, as OpenSSL's default callback would. */
+static int no_pass_phrase(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf;
+    (void)size;
+    (void)rwflag;
+    (void)u;
+    return -1;
+}
+
 /* A PEM block from its BEGIN line, which r has just read. */
 static const char *read_certificate(tlsi_learned_t *l, reader_t *r,
                                     const tlsi_learned_entry_t *counts)
@@ -312,9 +333,13 @@ static const char *read_certificate(tlsi_learned_t *l, reader_t *r,
             break;
         }
     }
+    /* OpenSSL's complaints about a bad block must not linger in the
+     * error queue for whatever the caller does next */
+    ERR_set_mark();
     bio = BIO_new_mem_buf(block, (int)(r->at - block));
-    cert = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+    cert = bio ? PEM_read_bio_X509(bio, NULL, no_pass_phrase, NULL) : NULL;
     BIO_free(bio);
+    ERR_pop_to_mark();
     if (cert == NULL) {
         return fault(l, begin_line, "a malformed certificate");
     }

@@ -3,12 +3,14 @@
 
 The seeds are small, valid-looking inputs that get each target past its
 format checks at once; libFuzzer mutates from there.  Run again after
-changing an input format, and commit the result."""
+changing an input format, and commit the result; name targets to write
+only their seeds."""
 
 import os
 import shutil
 import subprocess
 import struct
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS = os.path.join(HERE, "corpus")
@@ -71,17 +73,99 @@ def calist(budget, shape, names):
     return out
 
 
-def real_pem():
-    """A real self-signed certificate, made for the seed."""
+def real_pem_named(cn):
+    """A real self-signed certificate for CA cn, made for the seed."""
     out = subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
          "ec_paramgen_curve:P-256", "-nodes", "-keyout", "/dev/null",
-         "-subj", "/O=tlsinterop fuzz seed/CN=Seed Root CA", "-days", "3650"],
+         "-subj", "/O=tlsinterop fuzz seed/CN=" + cn, "-days", "3650"],
         check=True, capture_output=True)
     return out.stdout.decode()
 
 
+def real_pem():
+    return real_pem_named("Seed Root CA")
+
+
 PEM = real_pem()
+
+def learned_entry(issued, above, day, pem, subject="CN=Seed"):
+    return ("\nTLSInteropLearned: issued=%d above=%d last-seen=%s\n"
+            "subject=%s\n%s" % (issued, above, day, subject, pem))
+
+
+def learned_files():
+    """State files for fuzz_learned: valid ones, then corrupt variants."""
+    pems = [real_pem_named("Learned Seed CA %d" % i) for i in range(3)]
+    head = ("# mod_tlsinterop: CA names learned from verified client "
+            "certificates\n# Virtual host: seed\n")
+    good = head + "".join(learned_entry(*e) for e in [
+        (120, 4, "2025-05-30", pems[0]),
+        (0, 900, "2025-05-01", pems[1]),
+        (3, 0, "2024-08-15", pems[2])])
+    body = pems[0].split("\n")
+    broken_b64 = "\n".join(body[:2] + ["!!!!" + body[2][4:]] + body[3:])
+    encrypted = "\n".join(body[:1] + ["Proc-Type: 4,ENCRYPTED",
+                                      "DEK-Info: AES-128-CBC,"
+                                      "00112233445566778899AABBCCDDEEFF", ""]
+                           + body[1:])
+    return {
+        "good": good.encode(),
+        "good-crlf": good.replace("\n", "\r\n").encode(),
+        "one": learned_entry(1, 1, "2025-01-01", pems[0]).encode(),
+        "duplicates": (learned_entry(64, 8, "2025-03-01", pems[0])
+                       + learned_entry(10, 4, "2025-03-31", pems[0])).encode(),
+        "old": learned_entry(5, 5, "2023-01-01", pems[1]).encode(),
+        "big-counts": learned_entry(999999999999, 1000000000000, "2025-06-01",
+                                    pems[2]).encode(),
+        "empty": b"",
+        "comments": head.encode(),
+        "bad-date": learned_entry(1, 1, "2025-02-30", pems[0]).encode(),
+        "bad-count": good.replace("issued=120", "issued=12x0").encode(),
+        "no-counts": (head + pems[0]).encode(),
+        "no-cert": (good + "\nTLSInteropLearned: issued=1 above=1 "
+                    "last-seen=2025-01-01\n").encode(),
+        "unterminated": (good + learned_entry(1, 1, "2025-01-01",
+                                              "\n".join(body[:4]))).encode(),
+        "bad-base64": learned_entry(1, 1, "2025-01-01", broken_b64).encode(),
+        "encrypted": learned_entry(1, 1, "2025-01-01", encrypted).encode(),
+        "junk": (good + "junk\n").encode(),
+    }
+
+
+def cover(count, budget, shape, sizes, edges, prefer=(), learned=()):
+    """fuzz_cover's input: edges are (child, issuer), issuer None outside."""
+    out = bytes([count]) + u16(budget) + bytes([shape]) + bytes(sizes)
+    for child, issuer in edges:
+        out += bytes([child, 255 if issuer is None else issuer])
+    out += b"".join(bytes([0x80, i + 4]) for i in prefer)
+    out += b"".join(bytes([0xc0, i + 4]) for i in learned)
+    return out
+
+
+def cover_seeds():
+    # two roots with intermediates, a sub-intermediate, one CA under both
+    tree = [(0, 0), (1, 1), (2, 0), (3, 1), (4, 2), (5, 0), (5, 1)]
+    # a cross-certified cycle below which a CA hangs, listed first
+    ring = [(0, 1), (2, 1), (3, 2), (1, 3), (4, 4)]
+    # 60 CAs: 6 roots, each with intermediates, some cross-signed
+    big = [(i, i) for i in range(6)]
+    big += [(i, i % 6) for i in range(6, 60)]
+    big += [(i, (i + 1) % 6) for i in range(6, 60, 7)]
+    big += [(i, None) for i in range(50, 60, 3)]
+    return {
+        "tree": cover(6, 600, 1, [40] * 6, tree, learned=[3, 4]),
+        "tree-tight": cover(6, 150, 3, [60, 60, 30, 30, 30, 30], tree,
+                            prefer=[4], learned=[3, 0, 2]),
+        "ring": cover(5, 1000, 2, [20] * 5, ring),
+        "flat": cover(30, 2000, 1, [i * 7 % 100 for i in range(30)],
+                      [(i, i) for i in range(30)], prefer=[7, 3]),
+        "bare": cover(20, 300, 0, [50] * 20, []),
+        "big": cover(60, 4000, 0x53, [(i * 13) % 90 for i in range(60)], big,
+                     prefer=[40], learned=[12, 13, 14, 50, 51]),
+        "empty": cover(0, 100, 1, [], []),
+    }
+
 
 SEEDS = {
     "agent": {
@@ -131,13 +215,18 @@ SEEDS = {
         "tls13-3": b"\x01" + cr13(3),
         "tls13-40": b"\x01" + cr13(40, sigalgs=20),
     },
+    "learned": learned_files(),
+    "cover": cover_seeds(),
 }
 
 
 def main():
-    shutil.rmtree(CORPUS, ignore_errors=True)
-    for target, seeds in SEEDS.items():
+    """make_seeds.py [target...]: rewrite only those targets' seeds."""
+    targets = sys.argv[1:] or list(SEEDS)
+    for target in targets:
+        seeds = SEEDS[target]
         d = os.path.join(CORPUS, target)
+        shutil.rmtree(d, ignore_errors=True)
         os.makedirs(d)
         for name, data in seeds.items():
             with open(os.path.join(d, name), "wb") as f:
