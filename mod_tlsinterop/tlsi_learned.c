@@ -305,17 +305,6 @@ static int next_line(reader_t *r)
     return 1;
 }
 
-/* A learned certificate is never encrypted: fail rather than ask for a
- * pass phrase on the console, as OpenSSL's default callback would. */
-static int no_pass_phrase(char *buf, int size, int rwflag, void *u)
-{
-    (void)buf;
-    (void)size;
-    (void)rwflag;
-    (void)u;
-    return -1;
-}
-
 /* A PEM block from its BEGIN line, which r has just read. */
 static const char *read_certificate(tlsi_learned_t *l, reader_t *r,
                                     const tlsi_learned_entry_t *counts)
@@ -337,7 +326,7 @@ static const char *read_certificate(tlsi_learned_t *l, reader_t *r,
      * error queue for whatever the caller does next */
     ERR_set_mark();
     bio = BIO_new_mem_buf(block, (int)(r->at - block));
-    cert = bio ? PEM_read_bio_X509(bio, NULL, no_pass_phrase, NULL) : NULL;
+    cert = bio ? PEM_read_bio_X509(bio, NULL, tlsi_no_pass_phrase, NULL) : NULL;
     BIO_free(bio);
     ERR_pop_to_mark();
     if (cert == NULL) {
@@ -515,7 +504,10 @@ const char *tlsi_learned_prepare_dir(apr_pool_t *p, const char *path)
         return NULL;
     }
     dir = apr_pstrmemdup(p, path, slash - path);
-    rv = apr_dir_make_recursive(dir, APR_FPROT_OS_DEFAULT & 0755, p);
+    rv = apr_dir_make_recursive(dir, APR_FPROT_UREAD | APR_FPROT_UWRITE
+                                | APR_FPROT_UEXECUTE | APR_FPROT_GREAD
+                                | APR_FPROT_GEXECUTE | APR_FPROT_WREAD
+                                | APR_FPROT_WEXECUTE, p);
     if (rv != APR_SUCCESS && !APR_STATUS_IS_EEXIST(rv)) {
         return io_error(p, "make the directory", dir, rv);
     }

@@ -15,6 +15,15 @@
 
 #include "tlsi_names.h"
 
+int tlsi_no_pass_phrase(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf;
+    (void)size;
+    (void)rwflag;
+    (void)u;
+    return -1;
+}
+
 static apr_status_t free_subjects(void *data)
 {
     apr_array_header_t *subjects = data;
@@ -79,7 +88,8 @@ const char *tlsi_pem_subjects(apr_pool_t *p, const char *path,
     *subjects = apr_array_make(p, 16, sizeof(X509_NAME *));
     apr_pool_cleanup_register(p, *subjects, free_subjects,
                               apr_pool_cleanup_null);
-    while ((cert = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+    while ((cert = PEM_read_bio_X509(bio, NULL, tlsi_no_pass_phrase, NULL))
+           != NULL) {
         X509_NAME *subject = X509_NAME_dup(X509_get_subject_name(cert));
 
         X509_free(cert);

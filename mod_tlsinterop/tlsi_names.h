@@ -27,6 +27,13 @@
 const char *tlsi_pem_subjects(apr_pool_t *p, const char *path,
                               apr_array_header_t **subjects);
 
+/*
+ * A pem_password_cb that refuses: an encrypted PEM block in a file we read
+ * must fail, not make OpenSSL ask for a pass phrase on the console while
+ * httpd starts.
+ */
+int tlsi_no_pass_phrase(char *buf, int size, int rwflag, void *u);
+
 /* A name as RFC 2253 text, for log lines. */
 const char *tlsi_name_text(apr_pool_t *p, const X509_NAME *name);
 

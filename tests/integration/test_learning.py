@@ -5,6 +5,7 @@ warning each and nothing else."""
 
 import os
 import re
+import stat
 import urllib.request
 
 import pytest
@@ -92,6 +93,8 @@ def test_leaf_only_client_logs_in_after_learning(make_httpd, hier, gofilter):
     server.graceful()
     path = default_file(server, ports["site"])
     text = open(path).read()
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o644
+    assert stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode) == 0o755
     assert "%s issued=1 above=0 " % TAG in text
     assert "%s issued=0 above=1 " % TAG in text
     # The issuing CA ranks first, its root after it.
