@@ -430,9 +430,12 @@ def test_install_into_a_copy_of_debians_apache2(root, pki, tmp_root):
     SSLCACertificateFile {bundle}
     SSLVerifyClient optional
     KeepAliveTimeout 2
+    # Not the package's /var/lib/apache2/tlsinterop: this machine's.
+    TLSInteropCALearn {learned}
 </VirtualHost>
 """.format(port=https, htdocs=box.path("htdocs"), cert=pki.server.path,
-                key=pki.server.key, bundle=pki.bundle200))
+                key=pki.server.key, bundle=pki.bundle200,
+                learned=box.path("state", "tlsinterop", "learned.pem")))
         with open(box.path("htdocs", "index.html"), "w") as f:
             f.write("hello\n")
         box.command("a2ensite", "tlsi-test")
@@ -444,6 +447,9 @@ def test_install_into_a_copy_of_debians_apache2(root, pki, tmp_root):
         assert "tlsinterop_module (shared)" in modules
         assert "ssl_module (shared)" in modules
 
+        # The package keeps learned names under /var/lib, not in /etc.
+        with open(os.path.join(root, MODULE_PATH[1:]), "rb") as f:
+            assert b"/var/lib/apache2/tlsinterop\0" in f.read()
         box.start(https)
         assert re.search(r"mod_tlsinterop/\S+ .*: .*1 SSL virtual host\(s\), "
                          r"1 with a trimmed CA list", box.error_log()), \
