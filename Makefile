@@ -30,8 +30,6 @@ APR_CFLAGS = $(shell pkg-config --cflags apr-1 2>/dev/null)
 APR_LIBS   = $(shell pkg-config --libs apr-1 2>/dev/null)
 
 MOD_DIR   = mod_tlsinterop
-MOD_SRC   = $(wildcard $(MOD_DIR)/*.c)
-MOD_HDR   = $(wildcard $(MOD_DIR)/*.h)
 MOD_SO    = $(MOD_DIR)/.libs/mod_tlsinterop.so
 
 # make test SANITIZE=1: the module built with ASan and UBSan.  httpd is not
@@ -40,73 +38,122 @@ MOD_SO    = $(MOD_DIR)/.libs/mod_tlsinterop.so
 SAN_CFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer
 # CPPFLAGS, CFLAGS and LDFLAGS come from the environment or the command line
 # (the Debian build passes dpkg-buildflags' hardening flags).
-MOD_CFLAGS = $(WARN) $(if $(SANITIZE),$(SAN_CFLAGS) -O1 -g) $(CPPFLAGS) $(CFLAGS)
+BUILD_CFLAGS = $(WARN) $(if $(SANITIZE),$(SAN_CFLAGS) -O1 -g,-O2 -g) \
+               $(CPPFLAGS) $(CFLAGS)
 
-# The pure core: needs only OpenSSL and APR, so unit tests link it directly.
-CORE_SRC  = $(addprefix $(MOD_DIR)/,tlsi_agent.c tlsi_args.c tlsi_calist.c \
-              tlsi_careq.c tlsi_certmsg.c tlsi_cover.c tlsi_fragment.c \
-              tlsi_learned.c tlsi_names.c tlsi_probe.c)
+# The pure core (mod_tlsinterop/core): OpenSSL, APR and PCRE2 only, built
+# once as a static library that the module, the probe, the unit tests and
+# bench link.  It is compiled without httpd's include directory, so a core
+# file that includes an httpd header does not build (and make test says
+# which: tests/check-core.sh).
+CORE_DIR  = $(MOD_DIR)/core
+CORE_SRC  = $(wildcard $(CORE_DIR)/*.c)
+CORE_HDR  = $(wildcard $(CORE_DIR)/*.h)
+CORE_OBJ  = $(patsubst $(CORE_DIR)/%.c,$(CORE_DIR)/build/%.o,$(CORE_SRC))
+CORE_LIB  = $(CORE_DIR)/build/libtlsi_core.a
+CORE_LIBS = $(CORE_LIB) $(MOD_LIBS) $(APR_LIBS) -lpthread
 
+# The httpd glue: mod_tlsinterop*.c, linked with the core into the module.
+GLUE_SRC  = $(wildcard $(MOD_DIR)/*.c)
+GLUE_HDR  = $(wildcard $(MOD_DIR)/*.h)
+
+# The probe's parts (record tracking, sockets, HTTP, --cert), a library
+# the test clients link too.
 PROBE      = tools/tlsinterop-probe
-PROBE_SRC  = $(wildcard tools/*.c) $(MOD_DIR)/tlsi_careq.c
+TOOLS_OBJ  = $(patsubst tools/%.c,tools/build/%.o,$(wildcard tools/probe_*.c))
+TOOLS_LIB  = tools/build/libprobe.a
 
 UNIT_TESTS = $(patsubst tests/unit/%.c,tests/unit/bin/%,$(wildcard tests/unit/test_*.c))
 CLIENTS    = $(patsubst %.c,%,$(wildcard tests/clients/*.c))
 
 # libFuzzer targets for the pure core (Debian clang), with ASan and UBSan.
+# Coverage-guided fuzzing needs the core itself instrumented: it gets a
+# build of its own.
 FUZZ_CC      ?= clang
-FUZZ_FLAGS    = -g -O1 -fsanitize=fuzzer,address,undefined \
-                -fno-sanitize-recover=undefined
+FUZZ_SAN      = -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_FLAGS    = $(FUZZ_SAN) -fsanitize=fuzzer
+FUZZ_CORE_OBJ = $(patsubst $(CORE_DIR)/%.c,$(CORE_DIR)/build-fuzz/%.o,$(CORE_SRC))
+FUZZ_CORE_LIB = $(CORE_DIR)/build-fuzz/libtlsi_core.a
 FUZZ_TARGETS  = $(patsubst tests/fuzz/%.c,tests/fuzz/bin/%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 300
 # make test runs each target this long on its seeds
 FUZZ_SMOKE_SECONDS ?= 10
 
-.PHONY: all module tools clients unit-tests test unit integration deps install \
-        demo demo-stop clean bench bench-deps bench-fragfit fuzz fuzz-targets \
-        fuzz-smoke deb deb-deps FORCE
+.PHONY: all core module tools clients unit-tests test unit check-core \
+        integration deps install demo demo-stop clean bench bench-deps \
+        bench-fragfit fuzz fuzz-targets fuzz-smoke deb deb-deps FORCE
 
 all: module tools clients
 
-module: $(MOD_SO)
-
 # Rebuilt whenever the flags change, so a sanitizer build never lingers.
 $(MOD_DIR)/build.flags: FORCE
-	@echo '$(MOD_CFLAGS) $(LDFLAGS)' | cmp -s - $@ || echo '$(MOD_CFLAGS) $(LDFLAGS)' >$@
+	@echo '$(BUILD_CFLAGS) $(LDFLAGS)' | cmp -s - $@ || echo '$(BUILD_CFLAGS) $(LDFLAGS)' >$@
 
-$(MOD_SO): $(MOD_SRC) $(MOD_HDR) $(MOD_DIR)/build.flags
-	$(APXS) -c $(addprefix -Wc$(comma),$(MOD_CFLAGS)) \
+core: $(CORE_LIB)
+
+$(CORE_DIR)/build/%.o: $(CORE_DIR)/%.c $(CORE_HDR) $(MOD_DIR)/build.flags
+	@mkdir -p $(CORE_DIR)/build
+	$(CC) $(BUILD_CFLAGS) -fPIC $(APR_CFLAGS) -c -o $@ $<
+
+$(CORE_LIB): $(CORE_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+module: $(MOD_SO)
+
+$(MOD_SO): $(GLUE_SRC) $(GLUE_HDR) $(CORE_LIB) $(MOD_DIR)/build.flags
+	$(APXS) -c $(addprefix -Wc$(comma),$(BUILD_CFLAGS)) -I$(CORE_DIR) \
 	    $(addprefix -Wl$(comma),$(LDFLAGS)) -o $(MOD_DIR)/mod_tlsinterop.la \
-	    $(MOD_SRC) $(MOD_LIBS) >$(MOD_DIR)/build.log 2>&1 \
+	    $(GLUE_SRC) $(CORE_LIB) $(MOD_LIBS) >$(MOD_DIR)/build.log 2>&1 \
 	    || { cat $(MOD_DIR)/build.log; exit 1; }
-	@grep -E 'warning|error' $(MOD_DIR)/build.log | grep -v Werror= || true
+	@grep -E 'warning|error' $(MOD_DIR)/build.log | grep -v -e Werror= \
+	    -e 'against the static library' || true
 
 tools: $(PROBE)
 
-# OpenSSL only at run time; it shares the module's CertificateRequest parser.
-$(PROBE): $(PROBE_SRC) $(wildcard tools/*.h) $(MOD_DIR)/tlsi_careq.h
-	$(CC) $(WARN) -O2 -g $(CPPFLAGS) $(CFLAGS) -I$(MOD_DIR) $(APR_CFLAGS) \
-	    $(LDFLAGS) -o $@ $(PROBE_SRC) $(SSL_LIBS)
+tools/build/%.o: tools/%.c $(wildcard tools/*.h) $(CORE_HDR) $(MOD_DIR)/build.flags
+	@mkdir -p tools/build
+	$(CC) $(BUILD_CFLAGS) -I$(CORE_DIR) $(APR_CFLAGS) -c -o $@ $<
+
+$(TOOLS_LIB): $(TOOLS_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+# It shares the module's CertificateRequest parser and legacy-agent rules.
+$(PROBE): tools/build/tlsinterop-probe.o $(TOOLS_LIB) $(CORE_LIB)
+	$(CC) $(BUILD_CFLAGS) $(LDFLAGS) -o $@ $< $(TOOLS_LIB) $(CORE_LIBS)
 
 clients: $(CLIENTS)
 
-# The clients share the tlsinterop-probe tool's record tracking.
-tests/clients/%: tests/clients/%.c tools/probe_track.c tools/probe_track.h
-	$(CC) $(WARN) -O2 -g -o $@ $< tools/probe_track.c $(SSL_LIBS)
+# The clients share the probe's record tracking and connecting.
+tests/clients/%: tests/clients/%.c $(TOOLS_LIB) $(wildcard tools/*.h)
+	$(CC) $(WARN) -O2 -g $(if $(SANITIZE),$(SAN_CFLAGS)) -Itools -o $@ $< \
+	    $(TOOLS_LIB) $(SSL_LIBS)
 
 unit-tests: $(UNIT_TESTS)
 
-tests/unit/bin/%: tests/unit/%.c $(CORE_SRC) $(MOD_HDR) tests/unit/*.h
+tests/unit/bin/%: tests/unit/%.c $(CORE_LIB) $(CORE_HDR) tests/unit/*.h
 	@mkdir -p tests/unit/bin
-	$(CC) $(WARN) -O1 -g -I$(MOD_DIR) $(APR_CFLAGS) -o $@ $< $(CORE_SRC) \
-	    $(MOD_LIBS) $(APR_LIBS) -lpthread
+	$(CC) $(WARN) -O1 -g $(if $(SANITIZE),$(SAN_CFLAGS)) -I$(CORE_DIR) \
+	    $(APR_CFLAGS) -o $@ $< $(CORE_LIBS)
+
+check-core:
+	@tests/check-core.sh $(CORE_DIR)
+
+$(CORE_DIR)/build-fuzz/%.o: $(CORE_DIR)/%.c $(CORE_HDR)
+	@mkdir -p $(CORE_DIR)/build-fuzz
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer-no-link $(APR_CFLAGS) -c -o $@ $<
+
+$(FUZZ_CORE_LIB): $(FUZZ_CORE_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
 
 fuzz-targets: $(FUZZ_TARGETS)
 
-tests/fuzz/bin/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(CORE_SRC) $(MOD_HDR)
+tests/fuzz/bin/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_CORE_LIB)
 	@mkdir -p tests/fuzz/bin
-	$(FUZZ_CC) $(FUZZ_FLAGS) -I$(MOD_DIR) $(APR_CFLAGS) -o $@ $< $(CORE_SRC) \
-	    $(MOD_LIBS) $(APR_LIBS) -lpthread
+	$(FUZZ_CC) $(FUZZ_FLAGS) -I$(CORE_DIR) $(APR_CFLAGS) -o $@ $< \
+	    $(FUZZ_CORE_LIB) $(MOD_LIBS) $(APR_LIBS) -lpthread
 
 fuzz: deps fuzz-targets
 	tests/fuzz/run.sh $(FUZZ_SECONDS)
@@ -121,7 +168,7 @@ test: deps
 	$(MAKE) fuzz-smoke
 	$(MAKE) integration
 
-unit: unit-tests
+unit: check-core unit-tests
 	@set -e; for t in $(UNIT_TESTS); do $$t; done
 
 integration: all
@@ -131,9 +178,8 @@ deps:
 	@tests/install-deps.sh
 
 # Cost of fitting the CA list to a negotiated max_fragment_length.
-bench/fragfit_cost: bench/fragfit_cost.c $(CORE_SRC) $(MOD_HDR)
-	$(CC) $(WARN) -O2 -g -I$(MOD_DIR) $(APR_CFLAGS) -o $@ $< $(CORE_SRC) \
-	    $(MOD_LIBS) $(APR_LIBS) -lpthread
+bench/fragfit_cost: bench/fragfit_cost.c $(CORE_LIB) $(CORE_HDR)
+	$(CC) $(WARN) -O2 -g -I$(CORE_DIR) $(APR_CFLAGS) -o $@ $< $(CORE_LIBS)
 
 bench-fragfit: bench/fragfit_cost
 	bench/fragfit_cost
@@ -174,6 +220,7 @@ demo-stop:
 clean:
 	rm -rf $(MOD_DIR)/.libs $(MOD_DIR)/*.la $(MOD_DIR)/*.lo $(MOD_DIR)/*.slo \
 	       $(MOD_DIR)/*.o $(MOD_DIR)/build.log $(MOD_DIR)/build.flags \
+	       $(CORE_DIR)/build $(CORE_DIR)/build-fuzz tools/build \
 	       tests/unit/bin $(CLIENTS) \
 	       bench/fragfit_cost bench/hsrate $(PROBE) tests/fuzz/bin dist
 	find tests -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -10,10 +10,10 @@
  *
  *  - A CertificateRequest too large for one TLS record: the advertised CA
  *    names are trimmed at start-up to fit a budget, and per connection to
- *    a negotiated max_fragment_length (tlsi_sslinit.c).
+ *    a negotiated max_fragment_length (mod_tlsinterop_startup.c).
  *  - close_notify versus the Connection header: responses say what will
  *    happen to the connection, and legacy agents get Connection: close
- *    (tlsi_conn.c).
+ *    (mod_tlsinterop_conn.c).
  *
  * This file only ties the parts to httpd.
  */
@@ -28,14 +28,14 @@
 
 #include <apr_optional_hooks.h>
 
-#include "tlsi_config.h"
-#include "tlsi_conn.h"
-#include "tlsi_counters.h"
-#include "tlsi_learn.h"
-#include "tlsi_log.h"
-#include "tlsi_ssl_hooks.h"
-#include "tlsi_sslinit.h"
-#include "tlsi_status.h"
+#include "mod_tlsinterop_config.h"
+#include "mod_tlsinterop_conn.h"
+#include "mod_tlsinterop_counters.h"
+#include "mod_tlsinterop_learn.h"
+#include "mod_tlsinterop_log.h"
+#include "mod_tlsinterop_ssl_hooks.h"
+#include "mod_tlsinterop_startup.h"
+#include "mod_tlsinterop_status.h"
 
 /* After mod_ssl's, which runs the per-vhost start-up steps. */
 static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
@@ -73,7 +73,7 @@ static void register_hooks(apr_pool_t *p)
     /* Runs inside mod_ssl's post_config, once per SSL vhost context, after
      * mod_ssl set the client CA list.  Joined by name: without mod_ssl it
      * never runs, and nothing links against mod_ssl. */
-    APR_OPTIONAL_HOOK(ssl, init_server, tlsi_sslinit_init_server, NULL, NULL,
+    APR_OPTIONAL_HOOK(ssl, init_server, tlsi_startup_init_server, NULL, NULL,
                       APR_HOOK_MIDDLE);
     /* After mod_ssl's post_config, so that every init_server has run:
      * counters, request-path settings and learning for the generation. */

@@ -1,0 +1,125 @@
+/* Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+#include "tlsi_calist.h"
+#include "tlsi_names.h"
+
+tlsi_calist_t *tlsi_calist_arrange(apr_pool_t *p,
+                                   const STACK_OF(X509_NAME) *list,
+                                   const apr_array_header_t *lead)
+{
+    tlsi_calist_t *out = apr_pcalloc(p, sizeof(*out));
+    int count = sk_X509_NAME_num(list), placed = 0, i;
+    char *taken;
+
+    if (count < 0) {
+        count = 0;
+    }
+    out->count = count;
+    out->names = apr_palloc(p, sizeof(*out->names) * (count + 1));
+    out->wire_sum = apr_palloc(p, sizeof(*out->wire_sum) * (count + 1));
+    taken = apr_pcalloc(p, count + 1);
+
+    for (i = 0; lead != NULL && i < lead->nelts; i++) {
+        int index = APR_ARRAY_IDX(lead, i, int);
+
+        if (index >= 0 && index < count && !taken[index]) {
+            taken[index] = 1;
+            out->names[placed++] = sk_X509_NAME_value(list, index);
+        }
+    }
+    for (i = 0; i < count; i++) {
+        if (!taken[i]) {
+            out->names[placed++] = sk_X509_NAME_value(list, i);
+        }
+    }
+
+    out->wire_sum[0] = 0;
+    for (i = 0; i < count; i++) {
+        apr_size_t len = tlsi_name_wire_len(out->names[i]);
+
+        if (len == 0) {
+            return NULL;
+        }
+        out->wire_sum[i + 1] = out->wire_sum[i] + len;
+    }
+    return out;
+}
+
+tlsi_calist_t *tlsi_calist_order(apr_pool_t *p, const STACK_OF(X509_NAME) *list,
+                                 const apr_array_header_t *prefer,
+                                 apr_array_header_t *unmatched)
+{
+    apr_array_header_t *lead = NULL;
+    tlsi_calist_t *out;
+
+    if (prefer != NULL && prefer->nelts > 0) {
+        lead = tlsi_namemap_match(p, tlsi_namemap_make(p, list), prefer,
+                                  unmatched);
+    }
+    out = tlsi_calist_arrange(p, list, lead);
+    if (out != NULL && lead != NULL) {
+        out->preferred = lead->nelts;
+    }
+    return out;
+}
+
+apr_size_t tlsi_calist_cr_size(const tlsi_calist_t *list,
+                               const tlsi_cr_shape_t *shape, int k)
+{
+    return tlsi_cr_size(shape, list->wire_sum[k]);
+}
+
+int tlsi_calist_fit(const tlsi_calist_t *list, const tlsi_cr_shape_t *shape,
+                    apr_size_t budget)
+{
+    int lo = 0, hi = list->count;
+
+    /* The size grows with k, so find the last k that fits. */
+    while (lo < hi) {
+        int mid = lo + (hi - lo + 1) / 2;
+
+        if (tlsi_calist_cr_size(list, shape, mid) <= budget) {
+            lo = mid;
+        }
+        else {
+            hi = mid - 1;
+        }
+    }
+    return lo;
+}
+
+STACK_OF(X509_NAME) *tlsi_calist_copy(const tlsi_calist_t *list, int k)
+{
+    STACK_OF(X509_NAME) *copy = sk_X509_NAME_new_reserve(NULL, k);
+    int i;
+
+    if (copy == NULL) {
+        return NULL;
+    }
+    for (i = 0; i < k; i++) {
+        X509_NAME *dup = X509_NAME_dup(list->names[i]);
+
+        if (dup == NULL) {
+            sk_X509_NAME_pop_free(copy, X509_NAME_free);
+            return NULL;
+        }
+        sk_X509_NAME_push(copy, dup);
+    }
+    return copy;
+}
+
+apr_size_t tlsi_calist_names_len(const STACK_OF(X509_NAME) *list)
+{
+    apr_size_t len = 0;
+    int i;
+
+    for (i = 0; i < sk_X509_NAME_num(list); i++) {
+        len += tlsi_name_wire_len(sk_X509_NAME_value(list, i));
+    }
+    return len;
+}

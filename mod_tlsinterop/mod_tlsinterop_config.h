@@ -1,0 +1,97 @@
+/* Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/*
+ * mod_tlsinterop_config: mod_tlsinterop's directives and per-server configuration.
+ * A <VirtualHost> inherits every setting it does not make from the main
+ * server.
+ */
+#ifndef MOD_TLSINTEROP_CONFIG_H
+#define MOD_TLSINTEROP_CONFIG_H
+
+#include "httpd.h"
+#include "http_config.h"
+
+#include "tlsi_args.h"
+
+#define TLSI_UNSET -1
+#define TLSI_MARGIN_OFF -2
+
+/*
+ * What the module works out for a server at start-up: written only by the
+ * post_config hooks (and mod_ssl's init_server, which runs inside them),
+ * then read by the request and handshake paths.  The directive values
+ * (tlsi_srv_conf_t) are never written once the configuration is read.
+ */
+typedef struct tlsi_srv_state {
+    int counter_slot;                  /* its slot in tlsi_counters */
+    /* The Keep-Alive timeouts it may announce (mod_tlsinterop_conn), and
+     * what each needs, by the same index; NULL when the margin is off. */
+    struct tlsi_hints *hint_set;
+    struct tlsi_hint *hints;
+    /* For the request path: the legacy-agent rules in force (NULL for
+     * none, or when the module is off) and the margin (TLSI_MARGIN_OFF
+     * likewise). */
+    const tlsi_agent_rules_t *request_rules;
+    int request_margin;
+    int tls_vhost;                     /* mod_ssl set up a server context */
+    int ca_trimmed;                    /* and its advertised list was cut */
+} tlsi_srv_state_t;
+
+/* A server's directive values, defaults not applied. */
+typedef struct tlsi_srv_conf {
+    int enabled;                       /* TLSInterop; TLSI_UNSET */
+    tlsi_calimit_mode_e ca_limit_mode;
+    apr_size_t ca_limit_bytes;
+    const char *ca_limit_arg;          /* as written, for logs */
+    const char *ca_prefer_path;        /* TLSInteropCAListPrefer, resolved */
+    apr_array_header_t *ca_prefer;     /* its subjects, X509_NAME * */
+    int ca_fit_fragment;               /* TLSInteropCAListFitFragment */
+    int ca_learn;                      /* TLSInteropCALearn; TLSI_UNSET */
+    const char *ca_learn_file;         /* its file, resolved; never
+                                        * inherited: NULL for the default */
+    const char *ca_learn_where;        /* "file:line" of that setting */
+    tlsi_agent_rules_t *agents;        /* NULL: not set here */
+    int ka_margin;                     /* seconds, TLSI_MARGIN_OFF or unset */
+    /* What start-up works out for this server: see below. */
+    struct tlsi_srv_state *state;
+} tlsi_srv_conf_t;
+
+extern module AP_MODULE_DECLARE_DATA tlsinterop_module;
+
+extern const command_rec tlsi_cmds[];
+
+void *tlsi_create_srv_conf(apr_pool_t *p, server_rec *s);
+void *tlsi_merge_srv_conf(apr_pool_t *p, void *basev, void *addv);
+
+/* The configuration of s (read-only outside the directive handlers). */
+const tlsi_srv_conf_t *tlsi_srv_conf(const server_rec *s);
+
+/* What start-up worked out for s. */
+tlsi_srv_state_t *tlsi_srv_state(const server_rec *s);
+
+/* Effective values, defaults applied. */
+int tlsi_enabled(const tlsi_srv_conf_t *conf);
+int tlsi_fit_fragment(const tlsi_srv_conf_t *conf);
+int tlsi_ca_learn(const tlsi_srv_conf_t *conf);
+const tlsi_agent_rules_t *tlsi_agents(const tlsi_srv_conf_t *conf);
+/* Seconds, or TLSI_MARGIN_OFF. */
+int tlsi_keepalive_margin(const tlsi_srv_conf_t *conf);
+
+/* pre_config: compile the built-in legacy-agent list. */
+int tlsi_config_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+                           apr_pool_t *ptemp);
+
+/* check_config: refuse one TLSInteropCALearn file named for two vhosts. */
+int tlsi_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                      server_rec *base);
+
+/* The CA list budget in bytes for s; meaningful with TLSI_CALIMIT_BYTES. */
+tlsi_calimit_mode_e tlsi_ca_limit(const tlsi_srv_conf_t *conf,
+                                  apr_size_t *budget);
+
+#endif /* MOD_TLSINTEROP_CONFIG_H */

@@ -1,0 +1,575 @@
+/* Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_connection.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "http_ssl.h"
+#include "ap_mpm.h"
+#include "util_filter.h"
+
+#include <apr_strings.h>
+
+#include "tlsi_agent.h"
+#include "tlsi_args.h"
+#include "tlsi_hint.h"
+#include "mod_tlsinterop_config.h"
+#include "mod_tlsinterop_conn.h"
+#include "mod_tlsinterop_counters.h"
+
+APLOG_USE_MODULE(tlsinterop);
+
+#define FILTER_NAME "TLSINTEROP_CONNECTION"
+
+/* c->notes key holding the connection's shutdown mode when it is not
+ * standard: mod_ssl fixes the mode on the connection's first request. */
+#define NOTE_SHUTDOWN "tlsinterop-shutdown"
+
+/* Longest User-Agent remembered per connection; longer ones are matched
+ * on every request. */
+#define AGENT_CACHE_MAX 256
+
+static ap_filter_rec_t *connection_filter;
+
+/* request_config value for "checked; no rule matches" */
+static const tlsi_agent_rule_t no_rule;
+
+/*
+ * A Keep-Alive timeout a server may announce, made at start-up: the copy of
+ * the server_rec that makes ap_set_keepalive() say it, and the log value.
+ */
+struct tlsi_hint {
+    server_rec *server;
+    const char *fate;
+};
+
+/* What the module keeps per connection, made on first use. */
+typedef struct {
+    /* the last User-Agent matched on this connection, and the result */
+    const tlsi_agent_rules_t *rules;
+    const tlsi_agent_rule_t *rule;
+    apr_size_t agent_len;
+    char agent[AGENT_CACHE_MAX];
+    /* the request whose response announced keep-alive, and its vhost;
+     * NULL again once the next request arrives or the close is counted */
+    const request_rec *announced;
+    server_rec *announced_server;
+} conn_data_t;
+
+static const char *const close_fates[] = {
+    "close standard", "close accurate", "close unclean"
+};
+
+/* What the filter changes for the pass that carries the headers. */
+typedef struct {
+    server_rec *server;         /* r->server to put back, or NULL */
+    const char *connection_in;  /* the request's Connection header */
+    int token_added;
+} hint_undo_t;
+
+/* Whether any rule concerns a server's requests: legacy agents, or the
+ * Keep-Alive hint.  Without, requests cost nothing more. */
+static int has_work(const tlsi_srv_state_t *srv)
+{
+    return srv->request_rules != NULL
+           || srv->request_margin != TLSI_MARGIN_OFF;
+}
+
+/* The module's state for a TLS connection, made on its first request, or
+ * NULL when the connection is not TLS.  Only a positive answer is kept: a
+ * plain connection may still upgrade to TLS (RFC 2817). */
+static conn_data_t *tls_conn_data(conn_rec *c)
+{
+    conn_data_t *state = ap_get_module_config(c->conn_config,
+                                               &tlsinterop_module);
+
+    if (state == NULL && ap_ssl_conn_is_ssl(c)) {
+        state = apr_pcalloc(c->pool, sizeof(*state));
+        ap_set_module_config(c->conn_config, &tlsinterop_module, state);
+    }
+    return state;
+}
+
+/*
+ * The start-up state of r's server when the module has work for r:
+ * HTTP/1.x over TLS, in a server with rules; cheapest tests first.  Else NULL.  HTTP/2
+ * streams run on secondary connections (c->master); r->proto_num is no
+ * test, as an HTTP/1.x request line may claim any version ("HTTP/9.9")
+ * and httpd still answers it as HTTP/1.1.
+ */
+static const tlsi_srv_state_t *applies(request_rec *r)
+{
+    conn_rec *c = r->connection;
+    const tlsi_srv_state_t *srv;
+
+    if (c->master != NULL) {
+        return NULL;
+    }
+    srv = tlsi_srv_state(r->server);
+    if (!has_work(srv) || tls_conn_data(c) == NULL) {
+        return NULL;
+    }
+    return srv;
+}
+
+/*
+ * The rule a User-Agent matches.  A connection's requests nearly always
+ * carry one User-Agent, so the last result is kept per connection, with a
+ * copy of the header up to AGENT_CACHE_MAX bytes: no allocation per
+ * request, and no match when the header is the same.
+ */
+static const tlsi_agent_rule_t *match_agent(request_rec *r,
+                                            const tlsi_agent_rules_t *rules)
+{
+    const char *agent = apr_table_get(r->headers_in, "User-Agent");
+    apr_size_t len = agent ? strlen(agent) : 0;
+    conn_data_t *state = tls_conn_data(r->connection);
+
+    if (agent == NULL) {
+        agent = "";
+    }
+    if (state->rules == rules && state->agent_len == len
+        && memcmp(state->agent, agent, len) == 0) {
+        return state->rule;
+    }
+    state->rule = tlsi_agent_match(rules, agent, len);
+    state->rules = NULL;
+    if (len <= AGENT_CACHE_MAX) {
+        memcpy(state->agent, agent, len);
+        state->agent_len = len;
+        state->rules = rules;
+    }
+    return state->rule;
+}
+
+static const tlsi_agent_rule_t *recorded_rule(const request_rec *r)
+{
+    return ap_get_module_config(r->request_config, &tlsinterop_module);
+}
+
+/*
+ * The legacy-agent rule r's User-Agent matches, or NULL.  Looked up once
+ * per request (match_agent() remembers the connection's last User-Agent),
+ * or taken over from the request an internal redirect came from; a request
+ * that matches no rule stores a pointer and allocates nothing.
+ */
+static const tlsi_agent_rule_t *agent_rule(request_rec *r,
+                                           const tlsi_srv_state_t *srv)
+{
+    const tlsi_agent_rule_t *rule = recorded_rule(r);
+    const request_rec *prev;
+
+    if (rule != NULL) {
+        return rule == &no_rule ? NULL : rule;
+    }
+    for (prev = r->prev; rule == NULL && prev != NULL; prev = prev->prev) {
+        rule = recorded_rule(prev);
+    }
+    if (rule == NULL) {
+        rule = srv->request_rules != NULL
+               ? match_agent(r, srv->request_rules) : NULL;
+        if (rule != NULL) {
+            tlsi_count(r->server, TLSI_CNT_LEGACY_MATCHES);
+        }
+        else {
+            rule = &no_rule;
+        }
+    }
+    if (rule != &no_rule) {
+        /* Set again after an internal redirect, which renames variables. */
+        apr_table_setn(r->subprocess_env, TLSI_ENV_AGENT_RULE, rule->pattern);
+    }
+    ap_set_module_config(r->request_config, &tlsinterop_module, (void *)rule);
+    return rule == &no_rule ? NULL : rule;
+}
+
+/* A rule's non-standard mode replaces any other ssl-*-shutdown choice; a
+ * standard rule leaves an admin's own BrowserMatch choice alone. */
+static void request_shutdown_mode(request_rec *r, tlsi_shutdown_e mode)
+{
+    if (mode == TLSI_SHUTDOWN_STANDARD) {
+        return;
+    }
+    apr_table_unset(r->subprocess_env, "ssl-unclean-shutdown");
+    apr_table_unset(r->subprocess_env, "ssl-accurate-shutdown");
+    apr_table_setn(r->subprocess_env, mode == TLSI_SHUTDOWN_UNCLEAN
+                   ? "ssl-unclean-shutdown" : "ssl-accurate-shutdown", "1");
+}
+
+static tlsi_shutdown_e connection_shutdown_mode(const conn_rec *c)
+{
+    return tlsi_shutdown_from_name(apr_table_get(c->notes, NOTE_SHUTDOWN));
+}
+
+/* Ordered after mod_setenvif (BrowserMatch) and before mod_ssl, which reads
+ * ssl-*-shutdown in its own post_read_request hook. */
+int tlsi_conn_post_read_request(request_rec *r)
+{
+    conn_rec *c = r->connection;
+    conn_data_t *state = ap_get_module_config(c->conn_config,
+                                               &tlsinterop_module);
+    const tlsi_srv_state_t *srv;
+    const tlsi_agent_rule_t *rule;
+
+    /* A new request: the connection is no longer idle after a promise. */
+    if (state != NULL) {
+        state->announced = NULL;
+    }
+    if ((srv = applies(r)) == NULL) {
+        return DECLINED;
+    }
+    rule = agent_rule(r, srv);
+    if (rule != NULL) {
+        request_shutdown_mode(r, rule->shutdown);
+    }
+    if (c->keepalives == 0) {
+        tlsi_shutdown_e mode = tlsi_shutdown_from_env(r->subprocess_env);
+
+        if (mode != TLSI_SHUTDOWN_STANDARD) {
+            apr_table_setn(c->notes, NOTE_SHUTDOWN, tlsi_shutdown_name(mode));
+        }
+    }
+    return DECLINED;
+}
+
+/* Close after this response, and say so: ap_set_keepalive() then writes
+ * Connection: close. */
+static void force_close(request_rec *r)
+{
+    r->connection->keepalive = AP_CONN_CLOSE;
+    apr_table_unset(r->headers_out, "Keep-Alive");
+    apr_table_unset(r->err_headers_out, "Keep-Alive");
+    tlsi_count(r->server, TLSI_CNT_FORCED_CLOSES);
+}
+
+/*
+ * The idle timeout the MPM will enforce after this response: the vhost's
+ * KeepAliveTimeout where it is set explicitly, else the first vhost's on
+ * the address.  (event, worker and prefork agree; the timeout httpd itself
+ * advertises is the vhost's, inherited from the main server.)
+ */
+static apr_interval_time_t enforced_timeout(const request_rec *r)
+{
+    if (r->server->keep_alive_timeout_set) {
+        return r->server->keep_alive_timeout;
+    }
+    return r->connection->base_server->keep_alive_timeout;
+}
+
+/* The start-up-made hint of r's server for seconds, or NULL. */
+static const struct tlsi_hint *find_hint(const tlsi_srv_state_t *srv,
+                                         int seconds)
+{
+    int at = tlsi_hints_find(srv->hint_set, seconds);
+
+    return at >= 0 ? &srv->hints[at] : NULL;
+}
+
+/*
+ * Make ap_set_keepalive() announce the hint's timeout if it keeps the
+ * connection, leaving the decision to it.  It writes Keep-Alive: timeout=
+ * from r->server only when the request carries a keep-alive token, so for
+ * the one pass that carries the headers r gets a copy of its server with
+ * that timeout, and an HTTP/1.1 request the token.  undo_hint() puts both
+ * back.
+ */
+static void announce_timeout(request_rec *r, const struct tlsi_hint *hint,
+                             hint_undo_t *undo)
+{
+    undo->server = r->server;
+    r->server = hint->server;
+    if (r->proto_num >= HTTP_VERSION(1, 1)) {
+        const char *connection = apr_table_get(r->headers_in, "Connection");
+
+        /* Browsers send exactly "keep-alive": no token scan for them. */
+        if (connection == NULL
+            || (strcasecmp(connection, "keep-alive") != 0
+                && !ap_find_token(r->pool, connection, "keep-alive"))) {
+            undo->connection_in = connection;
+            undo->token_added = 1;
+            apr_table_setn(r->headers_in, "Connection", connection
+                           ? apr_pstrcat(r->pool, connection, ", keep-alive",
+                                         NULL)
+                           : "keep-alive");
+        }
+    }
+}
+
+static void undo_hint(request_rec *r, const hint_undo_t *undo)
+{
+    if (undo->server != NULL) {
+        r->server = undo->server;
+    }
+    if (undo->token_added) {
+        if (undo->connection_in != NULL) {
+            apr_table_setn(r->headers_in, "Connection", undo->connection_in);
+        }
+        else {
+            apr_table_unset(r->headers_in, "Connection");
+        }
+    }
+}
+
+/* Settle what the headers will say.  Returns the hint to announce, or
+ * NULL for none. */
+static const struct tlsi_hint *decide(request_rec *r, hint_undo_t *undo)
+{
+    const tlsi_srv_state_t *srv = tlsi_srv_state(r->server);
+    const struct tlsi_hint *hint;
+    int seconds;
+
+    if (agent_rule(r, srv) != NULL) {
+        force_close(r);
+        return NULL;
+    }
+    if (srv->request_margin == TLSI_MARGIN_OFF) {
+        return NULL;
+    }
+    seconds = tlsi_hint_seconds(enforced_timeout(r), srv->request_margin);
+    hint = find_hint(srv, seconds);
+    if (hint == NULL) {
+        /* No timeout left to advertise that a client could rely on. */
+        force_close(r);
+        return NULL;
+    }
+    announce_timeout(r, hint, undo);
+    return hint;
+}
+
+static const char *close_fate(const conn_rec *c)
+{
+    return close_fates[connection_shutdown_mode(c)];
+}
+
+static void count_close(const request_rec *r)
+{
+    if (connection_shutdown_mode(r->connection) == TLSI_SHUTDOWN_UNCLEAN) {
+        tlsi_count(r->server, TLSI_CNT_UNCLEAN_CLOSES);
+    }
+}
+
+/* After the headers went out: what they told the client. */
+static void record_fate(request_rec *r, const struct tlsi_hint *hint)
+{
+    const char *fate;
+
+    if (r->connection->keepalive == AP_CONN_KEEPALIVE) {
+        conn_data_t *state = tls_conn_data(r->connection);
+
+        state->announced = r;
+        state->announced_server = r->server;
+        if (hint != NULL) {
+            fate = hint->fate;
+            tlsi_count(r->server, TLSI_CNT_KEEPALIVE_HINTS);
+        }
+        else {
+            fate = "keep-alive";
+        }
+    }
+    else {
+        fate = close_fate(r->connection);
+        count_close(r);
+    }
+    apr_table_setn(r->subprocess_env, TLSI_ENV_CONNECTION, fate);
+}
+
+static apr_status_t connection_filter_out(ap_filter_t *f,
+                                          apr_bucket_brigade *bb)
+{
+    request_rec *r = f->r;
+    hint_undo_t undo = { NULL, NULL, 0 };
+    const struct tlsi_hint *hint;
+    apr_status_t rv;
+
+    if (r->sent_bodyct) {
+        ap_remove_output_filter(f);
+        return ap_pass_brigade(f->next, bb);
+    }
+    hint = decide(r, &undo);
+    rv = ap_pass_brigade(f->next, bb);
+    undo_hint(r, &undo);
+    if (r->sent_bodyct) {
+        record_fate(r, hint);
+        ap_remove_output_filter(f);
+    }
+    return rv;
+}
+
+static int filter_present(const request_rec *r)
+{
+    const ap_filter_t *f;
+
+    for (f = r->output_filters; f != NULL && f != r->proto_output_filters;
+         f = f->next) {
+        if (f->frec == connection_filter) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Also the insert_error_filter hook: error responses drop the filters that
+ * insert_filter added. */
+void tlsi_conn_insert_filter(request_rec *r)
+{
+    const tlsi_srv_state_t *srv;
+
+    if (r->main != NULL || (srv = applies(r)) == NULL) {
+        return;
+    }
+    if (srv->request_margin == TLSI_MARGIN_OFF
+        && agent_rule(r, srv) == NULL) {
+        return;
+    }
+    if (!filter_present(r)) {
+        ap_add_output_filter_handle(connection_filter, NULL, r, r->connection);
+    }
+}
+
+static int mpm_stopping(void)
+{
+    int state;
+
+    return ap_mpm_query(AP_MPMQ_MPM_STATE, &state) == APR_SUCCESS
+           && state == AP_MPMQ_STOPPING;
+}
+
+/* Before mod_log_config, so that the logged fate is the real one. */
+int tlsi_conn_log_transaction(request_rec *r)
+{
+    conn_data_t *state;
+    int stopping;
+
+    while (r->next != NULL) {
+        r = r->next;
+    }
+    state = ap_get_module_config(r->connection->conn_config,
+                                 &tlsinterop_module);
+    /* A client that went away broke no promise of ours. */
+    if (state == NULL || state->announced != r || r->connection->aborted) {
+        return DECLINED;
+    }
+    stopping = mpm_stopping();
+    if (r->connection->keepalive == AP_CONN_KEEPALIVE && !stopping) {
+        return DECLINED;
+    }
+    state->announced = NULL;    /* counted once, not again at the close */
+    tlsi_count(r->server, TLSI_CNT_CLOSES_AFTER_KEEPALIVE);
+    count_close(r);
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                  "connection closes although its response announced "
+                  "keep-alive (%s; %" APR_UINT64_T_FMT " on this vhost): %s",
+                  stopping ? "server stopping" : "marked to close after the "
+                  "headers were sent",
+                  tlsi_counter_value(r->server,
+                                     TLSI_CNT_CLOSES_AFTER_KEEPALIVE),
+                  r->the_request);
+    apr_table_setn(r->subprocess_env, TLSI_ENV_CONNECTION,
+                   close_fate(r->connection));
+    return DECLINED;
+}
+
+/*
+ * A graceful restart or a stop closes idle keep-alive connections at once
+ * (mpm_event with close_notify), breaking the last response's promise.
+ * No hook can keep such a connection open, so the close is counted and
+ * logged like one decided during a response.
+ */
+int tlsi_conn_pre_close(conn_rec *c)
+{
+    conn_data_t *state = ap_get_module_config(c->conn_config,
+                                               &tlsinterop_module);
+
+    if (state == NULL || state->announced == NULL || c->aborted
+        || !mpm_stopping()) {
+        return OK;
+    }
+    state->announced = NULL;
+    tlsi_count(state->announced_server, TLSI_CNT_CLOSES_AFTER_KEEPALIVE);
+    ap_log_cerror(APLOG_MARK, APLOG_INFO, 0, c,
+                  "idle connection closed by a graceful restart or stop "
+                  "although its last response announced keep-alive (%d "
+                  "request(s) served; %" APR_UINT64_T_FMT " on this vhost)",
+                  c->keepalives,
+                  tlsi_counter_value(state->announced_server,
+                                     TLSI_CNT_CLOSES_AFTER_KEEPALIVE));
+    return OK;
+}
+
+/* Add a hint for an enforced timeout to srv, unless it has one for the
+ * same number of seconds or none is left after the margin. */
+static void add_hint(apr_pool_t *p, server_rec *s, tlsi_srv_state_t *srv,
+                     apr_interval_time_t enforced, int margin)
+{
+    int seconds = tlsi_hint_seconds(enforced, margin);
+    int at = tlsi_hints_add(srv->hint_set, seconds);
+    struct tlsi_hint *hint;
+
+    if (at < 0 || srv->hints[at].server != NULL) {
+        return;
+    }
+    hint = &srv->hints[at];
+    hint->server = apr_pmemdup(p, s, sizeof(*s));
+    hint->server->keep_alive_timeout = apr_time_from_sec(seconds);
+    hint->fate = apr_psprintf(p, "keep-alive timeout=%d", seconds);
+}
+
+/*
+ * The timeouts a server's connections may be enforced: its own
+ * KeepAliveTimeout if it sets one, else that of whichever server is first
+ * on the connection's address.  For each, the hint is made once here, so
+ * that a request copies and formats nothing.
+ */
+void tlsi_conn_prepare(apr_pool_t *pconf, server_rec *base)
+{
+    server_rec *s, *other;
+    int servers = 0;
+
+    for (s = base; s != NULL; s = s->next) {
+        servers++;
+    }
+    for (s = base; s != NULL; s = s->next) {
+        const tlsi_srv_conf_t *conf = tlsi_srv_conf(s);
+        tlsi_srv_state_t *srv = tlsi_srv_state(s);
+        const tlsi_agent_rules_t *rules = tlsi_agents(conf);
+        int margin = tlsi_keepalive_margin(conf);
+
+        srv->hint_set = NULL;
+        srv->request_rules = NULL;
+        srv->request_margin = TLSI_MARGIN_OFF;
+        if (!tlsi_enabled(conf)) {
+            continue;
+        }
+        if (rules != NULL && rules->rules->nelts > 0) {
+            srv->request_rules = rules;
+        }
+        srv->request_margin = margin;
+        if (margin == TLSI_MARGIN_OFF) {
+            continue;
+        }
+        srv->hint_set = tlsi_hints_make(pconf, servers);
+        srv->hints = apr_pcalloc(pconf, sizeof(*srv->hints) * servers);
+        if (s->keep_alive_timeout_set) {
+            add_hint(pconf, s, srv, s->keep_alive_timeout, margin);
+            continue;
+        }
+        for (other = base; other != NULL; other = other->next) {
+            add_hint(pconf, s, srv, other->keep_alive_timeout, margin);
+        }
+    }
+}
+
+void tlsi_conn_register_filter(void)
+{
+    connection_filter = ap_register_output_filter(
+        FILTER_NAME, connection_filter_out, NULL,
+        (ap_filter_type)(AP_FTYPE_PROTOCOL - 1));
+}

@@ -1,0 +1,387 @@
+/* Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_log.h"
+#include "http_main.h"
+
+#include <unistd.h>
+
+#include <apr_lib.h>
+
+#include <apr_atomic.h>
+#include <apr_hash.h>
+#include <apr_shm.h>
+#include <apr_strings.h>
+#include <openssl/x509_vfy.h>
+
+#include "mod_tlsinterop_counters.h"
+#include "mod_tlsinterop_learn.h"
+#include "mod_tlsinterop_log.h"
+#include "tlsi_names.h"
+#include "mod_tlsinterop_startup.h"
+
+APLOG_USE_MODULE(tlsinterop);
+
+#define GENERATION_KEY "tlsinterop-learn-generation"
+#define SAVED_KEY      "mod_tlsinterop-learn-saved"
+
+/* Per name in shared memory: how often it issued a verified client
+ * certificate, stood higher in a verified chain, and whether this
+ * generation saw it at all. */
+enum { HIT_ISSUED, HIT_ABOVE, HIT_SEEN, HIT_WORDS };
+
+struct tlsi_learner {
+    server_rec *s;
+    const char *vhost;
+    const char *path;               /* NULL: counting only */
+    STACK_OF(X509_NAME) *names;     /* the whole list, our copies */
+    tlsi_namemap_t *map;
+    const int *rank;                /* place in the advertised order */
+    const char *known;              /* per name: in the file already */
+    int known_count;
+    X509_STORE *store;              /* certificates to save, referenced */
+    tlsi_learned_t *state;          /* as read at start-up */
+    apr_uint32_t *hits;             /* HIT_WORDS per name, shared */
+};
+typedef struct tlsi_learner tlsi_learner_t;
+
+/* This configuration generation's learners, in pconf's user data. */
+typedef struct {
+    apr_array_header_t *learners;   /* tlsi_learner_t * */
+    apr_hash_t *files;              /* paths handed out */
+    pid_t parent;
+} generation_t;
+
+/* Kept by the parent across restarts: the files it saved, so that one
+ * deleted in between is noticed. */
+typedef struct {
+    apr_hash_t *saved;
+} retained_t;
+
+static generation_t *generation_of(apr_pool_t *pconf)
+{
+    void *data = NULL;
+    generation_t *g;
+
+    apr_pool_userdata_get(&data, GENERATION_KEY, pconf);
+    if (data != NULL) {
+        return data;
+    }
+    g = apr_pcalloc(pconf, sizeof(*g));
+    g->learners = apr_array_make(pconf, 4, sizeof(tlsi_learner_t *));
+    g->files = apr_hash_make(pconf);
+    apr_pool_userdata_setn(g, GENERATION_KEY, NULL, pconf);
+    return g;
+}
+
+static retained_t *retained(void)
+{
+    retained_t *r = ap_retained_data_get(SAVED_KEY);
+
+    if (r == NULL) {
+        r = ap_retained_data_create(SAVED_KEY, sizeof(*r));
+        r->saved = apr_hash_make(ap_pglobal);
+    }
+    return r;
+}
+
+/* state/tlsinterop/<host>_<port>.pem, with a suffix for a vhost whose
+ * host:port another vhost has already. */
+static const char *default_file(const tlsi_vhost_init_t *vi, generation_t *g)
+{
+    char *base = apr_pstrdup(vi->pconf, tlsi_vhost_key(vi->pconf, vi->s));
+    const char *path;
+    char *c;
+    int n = 1;
+
+    for (c = base; *c; c++) {
+        if (!apr_isalnum(*c) && *c != '.' && *c != '-') {
+            *c = '_';
+        }
+    }
+    do {
+        path = ap_server_root_relative(vi->pconf, apr_psprintf(vi->pconf,
+            "%s/%s%s.pem", TLSI_LEARN_DEFAULT_DIR, base,
+            n > 1 ? apr_psprintf(vi->pconf, "-%d", n) : ""));
+        n++;
+    } while (apr_hash_get(g->files, path, APR_HASH_KEY_STRING) != NULL);
+    return path;
+}
+
+static const char *learn_file(const tlsi_vhost_init_t *vi)
+{
+    generation_t *g = generation_of(vi->pconf);
+    const char *path = vi->conf->ca_learn_file ? vi->conf->ca_learn_file
+                                               : default_file(vi, g);
+
+    apr_hash_set(g->files, path, APR_HASH_KEY_STRING, path);
+    return path;
+}
+
+tlsi_learned_t *tlsi_learn_load(const tlsi_vhost_init_t *vi,
+                                const char **file)
+{
+    tlsi_learned_t *state = tlsi_learned_make(vi->pconf);
+    const char *path, *err;
+    apr_finfo_t finfo;
+
+    *file = NULL;
+    if (!tlsi_ca_learn(vi->conf)) {
+        return state;
+    }
+    *file = path = learn_file(vi);
+    err = tlsi_learned_read(state, path);
+    if (err == NULL
+        && apr_stat(&finfo, path, APR_FINFO_TYPE, vi->ptemp) != APR_SUCCESS
+        && apr_hash_get(retained()->saved, path, APR_HASH_KEY_STRING)) {
+        err = "it was saved when the last generation ended and is gone";
+    }
+    if (err == NULL) {
+        err = tlsi_learned_prepare_dir(vi->ptemp, path);
+    }
+    if (err != NULL) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, vi->s,
+                     "%s: TLSInteropCALearn file '%s': %s; %d learned "
+                     "name(s) kept from it, and learning goes on",
+                     vi->vhost, path, err, state->entries->nelts);
+    }
+    tlsi_learned_rank(state, tlsi_learned_today());
+    return state;
+}
+
+/* -- in the children: one handshake's verified chain ---------------------- */
+
+/* How many names the connection advertised: always a prefix of the
+ * advertised order. */
+static int advertised_count(const SSL *ssl)
+{
+    const STACK_OF(X509_NAME) *names = SSL_get_client_CA_list(ssl);
+
+    if (names == NULL || sk_X509_NAME_num(names) == 0) {
+        names = SSL_get0_CA_list(ssl);
+    }
+    return names != NULL ? sk_X509_NAME_num(names) : 0;
+}
+
+static void record(const tlsi_learner_t *l, int index, int issued)
+{
+    apr_uint32_t *hits = l->hits + (apr_size_t)index * HIT_WORDS;
+
+    apr_atomic_inc32(&hits[issued ? HIT_ISSUED : HIT_ABOVE]);
+    if (apr_atomic_cas32(&hits[HIT_SEEN], 1, 0) == 0 && !l->known[index]) {
+        tlsi_count(l->s, TLSI_CNT_LEARNED_NAMES);
+    }
+}
+
+static void observe(const tlsi_learner_t *l, X509_STORE_CTX *xctx)
+{
+    STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(xctx);
+    const SSL *ssl = X509_STORE_CTX_get_ex_data(
+        xctx, SSL_get_ex_data_X509_STORE_CTX_idx());
+    int i;
+
+    /* The issuer of each certificate, the leaf's first; a self-signed CA
+     * above the leaf names itself, which its child already counted. */
+    for (i = 0; i < sk_X509_num(chain); i++) {
+        X509 *cert = sk_X509_value(chain, i);
+        const X509_NAME *issuer = X509_get_issuer_name(cert);
+        int index;
+
+        if (i > 0 && X509_NAME_cmp(issuer, X509_get_subject_name(cert)) == 0) {
+            break;
+        }
+        index = tlsi_namemap_find(l->map, issuer);
+        if (i == 0 && ssl != NULL
+            && (index < 0 || l->rank[index] >= advertised_count(ssl))) {
+            tlsi_count(l->s, TLSI_CNT_ISSUER_NOT_ADVERTISED);
+        }
+        if (index >= 0 && l->hits != NULL) {
+            record(l, index, i == 0);
+        }
+    }
+}
+
+/* Called by OpenSSL only when the client sent a certificate; mod_ssl's
+ * verify callback still runs inside X509_verify_cert. */
+static int verify_and_learn(X509_STORE_CTX *xctx, void *arg)
+{
+    int ok = X509_verify_cert(xctx);
+
+    if (ok > 0 && X509_STORE_CTX_get_error(xctx) == X509_V_OK) {
+        observe(arg, xctx);
+    }
+    return ok;
+}
+
+/* -- at start-up ---------------------------------------------------------- */
+
+static apr_status_t release_learner(void *data)
+{
+    tlsi_learner_t *l = data;
+
+    sk_X509_NAME_pop_free(l->names, X509_NAME_free);
+    X509_STORE_free(l->store);
+    return APR_SUCCESS;
+}
+
+void tlsi_learn_watch(const tlsi_vhost_init_t *vi, STACK_OF(X509_NAME) *names,
+                      const int *rank, tlsi_learned_t *state,
+                      const char *file)
+{
+    tlsi_learner_t *l = apr_pcalloc(vi->pconf, sizeof(*l));
+    apr_array_header_t *known;
+    char *known_flags;
+    int count = sk_X509_NAME_num(names), i;
+
+    l->s = vi->s;
+    l->vhost = apr_pstrdup(vi->pconf, vi->vhost);
+    l->names = names;
+    l->store = tlsi_trust_store(vi->ctx);
+    if (l->store != NULL) {
+        X509_STORE_up_ref(l->store);
+    }
+    apr_pool_cleanup_register(vi->pconf, l, release_learner,
+                              apr_pool_cleanup_null);
+    l->map = tlsi_namemap_make(vi->pconf, l->names);
+    l->rank = rank;
+    l->state = state;
+    known_flags = apr_pcalloc(vi->pconf, count + 1);
+    known = tlsi_namemap_match(vi->ptemp, l->map,
+                               tlsi_learned_subjects(vi->ptemp, state), NULL);
+    for (i = 0; i < known->nelts; i++) {
+        known_flags[APR_ARRAY_IDX(known, i, int)] = 1;
+    }
+    l->known = known_flags;
+    l->known_count = known->nelts;
+    l->path = file;
+    SSL_CTX_set_cert_verify_callback(vi->ctx, verify_and_learn, l);
+    APR_ARRAY_PUSH(generation_of(vi->pconf)->learners, tlsi_learner_t *) = l;
+}
+
+/* -- when a generation ends, in the parent -------------------------------- */
+
+static X509 *certificate_of(X509_STORE *store, const X509_NAME *name)
+{
+    X509_STORE_CTX *sctx = X509_STORE_CTX_new();
+    STACK_OF(X509) *certs = NULL;
+    X509 *cert = NULL;
+
+    if (sctx != NULL && store != NULL
+        && X509_STORE_CTX_init(sctx, store, NULL, NULL)) {
+        certs = X509_STORE_CTX_get1_certs(sctx, (X509_NAME *)name);
+    }
+    if (sk_X509_num(certs) > 0) {
+        cert = sk_X509_value(certs, 0);
+        X509_up_ref(cert);
+    }
+    sk_X509_pop_free(certs, X509_free);
+    X509_STORE_CTX_free(sctx);
+    return cert;
+}
+
+static void save(tlsi_learner_t *l, apr_pool_t *p, int today)
+{
+    int count = sk_X509_NAME_num(l->names), i, added = 0;
+    const char *err;
+
+    for (i = 0; i < count; i++) {
+        apr_uint32_t *hits = l->hits + (apr_size_t)i * HIT_WORDS;
+        apr_uint32_t issued = apr_atomic_read32(&hits[HIT_ISSUED]);
+        apr_uint32_t above = apr_atomic_read32(&hits[HIT_ABOVE]);
+        X509 *cert;
+
+        if (issued == 0 && above == 0) {
+            continue;
+        }
+        cert = certificate_of(l->store, sk_X509_NAME_value(l->names, i));
+        if (cert != NULL) {
+            tlsi_learned_add(l->state, cert, issued, above, today);
+            X509_free(cert);
+            added++;
+        }
+    }
+    if (added == 0) {
+        return;
+    }
+    tlsi_learned_rank(l->state, today);
+    err = tlsi_learned_write(p, l->path, tlsi_learned_format(p, l->state,
+        apr_psprintf(p, "Virtual host: %s", l->vhost)));
+    if (err != NULL) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, l->s,
+                     "%s: TLSInteropCALearn: %s; the names learned since "
+                     "start-up are lost", l->vhost, err);
+        return;
+    }
+    apr_hash_set(retained()->saved, apr_pstrdup(ap_pglobal, l->path),
+                 APR_HASH_KEY_STRING, "");
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, l->s,
+                 "%s: saved %d learned CA name(s) to '%s'", l->vhost,
+                 l->state->entries->nelts, l->path);
+}
+
+/* Registered last on pconf, so it runs before the shared memory, the
+ * stores and the states it reads are released. */
+static apr_status_t save_all(void *data)
+{
+    generation_t *g = data;
+    apr_pool_t *p;
+    int today = tlsi_learned_today(), i;
+
+    if (getpid() != g->parent) {
+        return APR_SUCCESS;
+    }
+    apr_pool_create(&p, NULL);
+    for (i = 0; i < g->learners->nelts; i++) {
+        tlsi_learner_t *l = APR_ARRAY_IDX(g->learners, i, tlsi_learner_t *);
+
+        if (l->path != NULL && l->hits != NULL) {
+            save(l, p, today);
+        }
+        apr_pool_clear(p);
+    }
+    apr_pool_destroy(p);
+    return APR_SUCCESS;
+}
+
+void tlsi_learn_start_generation(apr_pool_t *pconf, server_rec *base)
+{
+    generation_t *g = generation_of(pconf);
+    apr_size_t words = 0, offset = 0;
+    apr_uint32_t *shared;
+    apr_shm_t *shm;
+    apr_status_t rv;
+    int i;
+
+    for (i = 0; i < g->learners->nelts; i++) {
+        tlsi_learner_t *l = APR_ARRAY_IDX(g->learners, i, tlsi_learner_t *);
+
+        tlsi_counter_set(l->s, TLSI_CNT_LEARNED_NAMES, l->known_count);
+        words += (apr_size_t)sk_X509_NAME_num(l->names) * HIT_WORDS;
+    }
+    if (words == 0) {
+        return;
+    }
+    rv = apr_shm_create(&shm, words * sizeof(apr_uint32_t), NULL, pconf);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, base,
+                     "cannot create shared memory for learning CA names; "
+                     "nothing is learned until the next restart");
+        return;
+    }
+    shared = apr_shm_baseaddr_get(shm);
+    memset(shared, 0, words * sizeof(apr_uint32_t));
+    for (i = 0; i < g->learners->nelts; i++) {
+        tlsi_learner_t *l = APR_ARRAY_IDX(g->learners, i, tlsi_learner_t *);
+
+        l->hits = shared + offset;
+        offset += (apr_size_t)sk_X509_NAME_num(l->names) * HIT_WORDS;
+    }
+    g->parent = getpid();
+    apr_pool_cleanup_register(pconf, g, save_all, apr_pool_cleanup_null);
+}

@@ -1,0 +1,635 @@
+/* Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/*
+ * The start-up path, in the order it runs for each SSL vhost context:
+ * audit, order, trim, fragment lists, callbacks.  The logic lives in the
+ * core (core/tlsi_*.c); this file applies it to the context and says what
+ * it did in the error log.
+ */
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+
+#include <apr_hash.h>
+#include <apr_strings.h>
+
+#include "mod_tlsinterop_handshake.h"
+#include "mod_tlsinterop_learn.h"
+#include "mod_tlsinterop_log.h"
+#include "mod_tlsinterop_sslconf.h"
+#include "mod_tlsinterop_startup.h"
+#include "tlsi_calist.h"
+#include "tlsi_certmsg.h"
+#include "tlsi_cover.h"
+#include "tlsi_fragment.h"
+#include "tlsi_names.h"
+#include "tlsi_probe.h"
+
+APLOG_USE_MODULE(tlsinterop);
+
+/* Per-generation cache of learned shapes, kept as pconf user data. */
+#define SHAPE_CACHE_KEY "tlsinterop-cr-shapes"
+
+/* Budget with these if no probe handshake works: no real configuration
+ * sends more certificate types or signature algorithms. */
+static const tlsi_cr_shape_t conservative_shape = { 1, 8, 128, 1, 128, 0 };
+
+/* Where OpenSSL takes the advertised names from: the client CA list, or
+ * when that is empty, the CA list (SSLOpenSSLConfCmd RequestCAFile). */
+typedef enum {
+    SOURCE_CLIENT_CA_LIST,
+    SOURCE_CA_LIST
+} source_e;
+
+/* One vhost's list, as the steps see it. */
+typedef struct {
+    const tlsi_vhost_init_t *vi;
+    source_e source;
+    const STACK_OF(X509_NAME) *names;   /* the list mod_ssl left */
+    tlsi_calimit_mode_e mode;           /* TLSInteropCAListLimit */
+    apr_size_t budget;
+    const tlsi_cr_shape_t *shape;
+    /* Step 2, order: */
+    const tlsi_namemap_t *map;
+    const tlsi_hierarchy_t *hierarchy;
+    apr_array_header_t *preferred;      /* indices of the Prefer subjects */
+    apr_array_header_t *learned;        /* of the learned names, best first */
+    tlsi_learned_t *state;              /* what learning read, or NULL */
+    const char *learn_file;
+    apr_array_header_t *perm;           /* every index, in priority order */
+    const tlsi_calist_t *order;         /* the names in that order */
+    apr_size_t before;                  /* CertificateRequest, all names */
+    /* Step 3, trim: */
+    int trimmed;                        /* the list was cut or emptied */
+    /* The advertised names in priority order, from pconf, for the lists
+     * of step 4; NULL where the limit does not apply. */
+    const tlsi_calist_t *advertised;
+} vhost_list_t;
+
+X509_STORE *tlsi_trust_store(SSL_CTX *ctx)
+{
+    X509_STORE *store = NULL;
+
+    SSL_CTX_get0_verify_cert_store(ctx, &store);
+    return store != NULL ? store : SSL_CTX_get_cert_store(ctx);
+}
+
+/* -- 1. audit: the Certificate message of each server certificate -------- */
+
+static void audit_current(const tlsi_vhost_init_t *vi, X509 *leaf)
+{
+    STACK_OF(X509) *certs = tlsi_certmsg_sent_chain(vi->ctx, leaf);
+    apr_size_t tls12, tls13, size;
+    const char *too_small = NULL;
+    unsigned int code;
+    int n;
+
+    if (certs == NULL) {
+        return;
+    }
+    n = sk_X509_num(certs);
+    tls12 = tlsi_certmsg_size_tls12(certs);
+    tls13 = tlsi_certmsg_size_tls13(certs);
+    size = tls12 > tls13 ? tls12 : tls13;
+    sk_X509_pop_free(certs, X509_free);
+
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, vi->s,
+                 "%s: %s certificate with %d certificate(s) sent: Certificate "
+                 "message TLS 1.2 %" APR_SIZE_T_FMT " bytes, TLS 1.3 %"
+                 APR_SIZE_T_FMT " bytes", vi->vhost, tlsi_certmsg_key_kind(leaf), n, tls12,
+                 tls13);
+    if (size > TLSI_MAX_RECORD_PLAINTEXT) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, vi->s,
+                     "%s: the %s certificate and its chain (%d certificates) "
+                     "make a %" APR_SIZE_T_FMT "-byte Certificate message, "
+                     "more than one %d-byte TLS record: clients that cannot "
+                     "reassemble a split handshake message will fail. A "
+                     "shorter chain (no root, no cross-signed certificates) or "
+                     "an ECDSA certificate helps", vi->vhost, tlsi_certmsg_key_kind(leaf),
+                     n, size, TLSI_MAX_RECORD_PLAINTEXT);
+    }
+    for (code = 1; code <= TLSI_FRAGMENT_CODES; code++) {
+        if (size > TLSI_FRAGMENT_BYTES(code)) {
+            too_small = apr_psprintf(vi->ptemp, "%s%s%u",
+                                     too_small ? too_small : "",
+                                     too_small ? ", " : "",
+                                     TLSI_FRAGMENT_BYTES(code));
+        }
+    }
+    if (too_small != NULL) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, vi->s,
+                     "%s: the %s certificate's %" APR_SIZE_T_FMT "-byte "
+                     "Certificate message does not fit a max_fragment_length "
+                     "of %s bytes: clients that negotiate such a length and "
+                     "cannot reassemble a split message will fail. A shorter "
+                     "chain or an ECDSA certificate helps", vi->vhost,
+                     tlsi_certmsg_key_kind(leaf), size, too_small);
+    }
+}
+
+static void audit_certificates(const tlsi_vhost_init_t *vi)
+{
+    X509 *current = SSL_CTX_get0_certificate(vi->ctx);
+    int rc;
+
+    /* One line per certificate (an RSA and an ECDSA one, say), then leave
+     * the context's current certificate as it was. */
+    for (rc = SSL_CTX_set_current_cert(vi->ctx, SSL_CERT_SET_FIRST); rc == 1;
+         rc = SSL_CTX_set_current_cert(vi->ctx, SSL_CERT_SET_NEXT)) {
+        X509 *leaf = SSL_CTX_get0_certificate(vi->ctx);
+
+        if (leaf != NULL) {
+            audit_current(vi, leaf);
+        }
+    }
+    for (rc = SSL_CTX_set_current_cert(vi->ctx, SSL_CERT_SET_FIRST);
+         rc == 1 && SSL_CTX_get0_certificate(vi->ctx) != current;
+         rc = SSL_CTX_set_current_cert(vi->ctx, SSL_CERT_SET_NEXT)) {
+    }
+}
+
+/* -- 2. order: the vhost's CA names, in priority order -------------------- */
+
+/* The names OpenSSL will advertise for the context: the client CA list, or
+ * when that is empty the CA list; NULL if it sends none. */
+static const STACK_OF(X509_NAME) *advertised_names(SSL_CTX *ctx)
+{
+    const STACK_OF(X509_NAME) *client_list = SSL_CTX_get_client_CA_list(ctx);
+
+    if (SSL_CTX_get_options(ctx) & SSL_OP_DISABLE_TLSEXT_CA_NAMES) {
+        return NULL;
+    }
+    if (client_list != NULL && sk_X509_NAME_num(client_list) > 0) {
+        return client_list;
+    }
+    return SSL_CTX_get0_CA_list(ctx);
+}
+
+/* The CertificateRequest's fixed part depends only on the security level
+ * and the signature algorithm settings: vhosts that share them share one
+ * probe handshake per generation. */
+static const tlsi_cr_shape_t *learn_shape(const tlsi_vhost_init_t *vi,
+                                          tlsi_probe_cfg_t *cfg,
+                                          const char *key)
+{
+    tlsi_cr_shape_t *shape = apr_pcalloc(vi->pconf, sizeof(*shape));
+    const char *err;
+
+    cfg->cert = SSL_CTX_get0_certificate(vi->ctx);
+    cfg->key = SSL_CTX_get0_privatekey(vi->ctx);
+    if (!tlsi_probe_shape(cfg, vi->ptemp, shape, &err)) {
+        cfg->cert = NULL;
+        cfg->key = NULL;
+        if (!tlsi_probe_shape(cfg, vi->ptemp, shape, &err)) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, vi->s,
+                         "%s: cannot learn the CertificateRequest layout (%s); "
+                         "budgeting with a conservative estimate",
+                         vi->vhost, err);
+            *shape = conservative_shape;
+        }
+    }
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, vi->s,
+                 "CertificateRequest layout for [%s]: TLS 1.2 %s, %u "
+                 "certificate types, %u signature algorithms; TLS 1.3 %s, %u "
+                 "signature algorithms, %" APR_SIZE_T_FMT " bytes of other "
+                 "extensions", key,
+                 shape->tls12_known ? "known" : "unknown",
+                 shape->tls12_cert_types, shape->tls12_sigalgs,
+                 shape->tls13_known ? "known" : "unknown",
+                 shape->tls13_sigalgs, shape->tls13_other_ext);
+    return shape;
+}
+
+static const tlsi_cr_shape_t *shape_of(const tlsi_vhost_init_t *vi)
+{
+    apr_hash_t *cache = NULL;
+    tlsi_probe_cfg_t cfg;
+    const tlsi_cr_shape_t *shape;
+    const char *key;
+
+    apr_pool_userdata_get((void **)&cache, SHAPE_CACHE_KEY, vi->pconf);
+    if (cache == NULL) {
+        cache = apr_hash_make(vi->pconf);
+        apr_pool_userdata_set(cache, SHAPE_CACHE_KEY, apr_pool_cleanup_null,
+                              vi->pconf);
+    }
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.security_level = SSL_CTX_get_security_level(vi->ctx);
+    cfg.sigalgs = tlsi_sslconf_value(vi->ptemp, vi->s, "SignatureAlgorithms");
+    cfg.client_sigalgs = tlsi_sslconf_value(vi->ptemp, vi->s,
+                                            "ClientSignatureAlgorithms");
+    key = apr_psprintf(vi->ptemp, "security level %d, SignatureAlgorithms %s, "
+                       "ClientSignatureAlgorithms %s", cfg.security_level,
+                       cfg.sigalgs ? cfg.sigalgs : "default",
+                       cfg.client_sigalgs ? cfg.client_sigalgs : "default");
+    shape = apr_hash_get(cache, key, APR_HASH_KEY_STRING);
+    if (shape == NULL) {
+        shape = learn_shape(vi, &cfg, key);
+        apr_hash_set(cache, apr_pstrdup(vi->pconf, key), APR_HASH_KEY_STRING,
+                     shape);
+    }
+    return shape;
+}
+
+/* The vhost's list and budget; 0 if it advertises no name. */
+static int find_list(const tlsi_vhost_init_t *vi, vhost_list_t *l)
+{
+    const STACK_OF(X509_NAME) *client_list =
+        SSL_CTX_get_client_CA_list(vi->ctx);
+
+    memset(l, 0, sizeof(*l));
+    l->vi = vi;
+    l->names = advertised_names(vi->ctx);
+    if (l->names == NULL || sk_X509_NAME_num(l->names) == 0) {
+        return 0;
+    }
+    l->source = l->names == client_list ? SOURCE_CLIENT_CA_LIST
+                                        : SOURCE_CA_LIST;
+    l->mode = tlsi_ca_limit(vi->conf, &l->budget);
+    return 1;
+}
+
+static void report_unmatched(vhost_list_t *l, const apr_array_header_t *unmatched)
+{
+    int i;
+
+    if (unmatched->nelts == 0) {
+        return;
+    }
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, l->vi->s,
+                 "%s: %d subject(s) in TLSInteropCAListPrefer '%s' are not in "
+                 "the vhost's CA list and are ignored (trimming never adds a "
+                 "name)", l->vi->vhost, unmatched->nelts,
+                 l->vi->conf->ca_prefer_path);
+    if (!APLOG_IS_LEVEL(l->vi->s, APLOG_INFO)) {
+        return;
+    }
+    for (i = 0; i < unmatched->nelts; i++) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, l->vi->s,
+                     "%s: preferred but not in the CA list: %s", l->vi->vhost,
+                     tlsi_name_text(l->vi->ptemp,
+                                    APR_ARRAY_IDX(unmatched, i, X509_NAME *)));
+    }
+}
+
+/*
+ * Prefer subjects, then learned names (only where the list will lose
+ * some), the anchors, the rest: see tlsi_cover_order().  Returns 0 if a
+ * name cannot be DER-encoded.
+ */
+static int order_names(vhost_list_t *l)
+{
+    const tlsi_vhost_init_t *vi = l->vi;
+    apr_array_header_t *unmatched = apr_array_make(vi->ptemp, 4,
+                                                   sizeof(X509_NAME *));
+    const tlsi_calist_t *as_is = tlsi_calist_arrange(vi->ptemp, l->names,
+                                                     NULL);
+
+    if (as_is == NULL) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, vi->s,
+                     "%s: a CA name cannot be DER-encoded; CA list left "
+                     "unchanged", vi->vhost);
+        return 0;
+    }
+    l->shape = shape_of(vi);
+    l->before = tlsi_calist_cr_size(as_is, l->shape, as_is->count);
+    l->map = tlsi_namemap_make(vi->ptemp, l->names);
+    l->preferred = tlsi_namemap_match(vi->ptemp, l->map, vi->conf->ca_prefer,
+                                      unmatched);
+    report_unmatched(l, unmatched);
+    l->hierarchy = tlsi_hierarchy_from_store(vi->ptemp, l->names, l->map,
+                                             tlsi_trust_store(vi->ctx));
+    /* Learning is for lists that lose names. */
+    if (l->before > l->budget) {
+        l->state = tlsi_learn_load(vi, &l->learn_file);
+        l->learned = tlsi_namemap_match(vi->ptemp, l->map,
+                                        tlsi_learned_subjects(vi->ptemp,
+                                                              l->state),
+                                        NULL);
+    }
+    l->perm = tlsi_cover_order(vi->ptemp, l->hierarchy, l->names,
+                               l->preferred, l->learned, l->shape, l->budget);
+    l->order = tlsi_calist_arrange(vi->ptemp, l->names, l->perm);
+    return l->order != NULL;
+}
+
+/* -- 3. trim: the longest prefix of that order that fits the budget ------- */
+
+/* Replace the advertised names; takes ownership of names.  This frees the
+ * list mod_ssl left, and the names borrowed from it. */
+static void advertise(vhost_list_t *l, STACK_OF(X509_NAME) *names)
+{
+    if (l->source == SOURCE_CA_LIST) {
+        SSL_CTX_set0_CA_list(l->vi->ctx, names);
+        return;
+    }
+    SSL_CTX_set_client_CA_list(l->vi->ctx, names);
+    /* OpenSSL falls back to the CA list when the client CA list is empty. */
+    if (sk_X509_NAME_num(names) == 0) {
+        SSL_CTX_set0_CA_list(l->vi->ctx, sk_X509_NAME_new_null());
+    }
+}
+
+static void report_dropped(vhost_list_t *l, const tlsi_calist_t *order, int kept)
+{
+    int i;
+
+    if (!APLOG_IS_LEVEL(l->vi->s, APLOG_INFO)) {
+        return;
+    }
+    for (i = kept; i < order->count; i++) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, l->vi->s,
+                     "%s: CA name not advertised: %s", l->vi->vhost,
+                     tlsi_name_text(l->vi->ptemp, order->names[i]));
+    }
+}
+
+/* The model's figure for each version, to check against a real client. */
+static void log_model_sizes(const vhost_list_t *l, const tlsi_calist_t *order,
+                            const tlsi_cr_shape_t *shape, int kept)
+{
+    apr_size_t names_len = order->wire_sum[kept];
+
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, l->vi->s,
+                 "%s: CertificateRequest with %d CA names: TLS 1.2 %"
+                 APR_SIZE_T_FMT " bytes, TLS 1.3 %" APR_SIZE_T_FMT " bytes",
+                 l->vi->vhost, kept, tlsi_cr_size_tls12(shape, names_len),
+                 tlsi_cr_size_tls13(shape, names_len));
+}
+
+static const char *limit_arg(const vhost_list_t *l)
+{
+    return l->vi->conf->ca_limit_arg ? l->vi->conf->ca_limit_arg : "auto";
+}
+
+/* Which trusted CAs the kept names still cover, for clients that pick a
+ * certificate by the advertised names. */
+static void report_coverage(vhost_list_t *l, const tlsi_hierarchy_t *h,
+                            const apr_array_header_t *perm, int kept)
+{
+    int count = tlsi_hierarchy_count(h), i;
+    char *advertised = apr_pcalloc(l->vi->ptemp, count + 1);
+    char *state = apr_palloc(l->vi->ptemp, count + 1);
+    tlsi_coverage_t totals;
+
+    for (i = 0; i < kept; i++) {
+        advertised[APR_ARRAY_IDX(perm, i, int)] = 1;
+    }
+    tlsi_hierarchy_coverage(h, advertised, state, &totals);
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, l->vi->s,
+                 "%s: coverage of the %d trusted CAs: %d by their own "
+                 "name, %d only by an ancestor's (for clients that present "
+                 "their chain), %d not at all", l->vi->vhost, count,
+                 totals.own, totals.ancestor, totals.none);
+    if (totals.none == 0) {
+        return;
+    }
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, l->vi->s,
+                 "%s: %d trusted CA(s) have no advertised name above them: "
+                 "clients that choose a certificate by CA name (Go, .NET, "
+                 "browsers) will not offer the certificates they issued. "
+                 "The root CAs do not fit the budget together: list the "
+                 "ones that must work in TLSInteropCAListPrefer, or serve "
+                 "some CAs on another vhost (names not covered are logged "
+                 "at info level)", l->vi->vhost, totals.none);
+    if (!APLOG_IS_LEVEL(l->vi->s, APLOG_INFO)) {
+        return;
+    }
+    for (i = 0; i < count; i++) {
+        if (state[i] == TLSI_COVER_NONE) {
+            ap_log_error(APLOG_MARK, APLOG_INFO, 0, l->vi->s,
+                         "%s: CA not covered: %s", l->vi->vhost,
+                         tlsi_name_text(l->vi->ptemp,
+                                        sk_X509_NAME_value(l->names, i)));
+        }
+    }
+}
+
+static void trim_to_budget(vhost_list_t *l)
+{
+    const tlsi_vhost_init_t *vi = l->vi;
+    const tlsi_calist_t *order = l->order;
+    STACK_OF(X509_NAME) *kept_names, *whole = NULL;
+    apr_size_t after;
+    int kept;
+
+    if (l->before <= l->budget) {
+        l->advertised = tlsi_calist_arrange(vi->pconf, l->names, l->perm);
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, vi->s,
+                     "%s: %d CA names, CertificateRequest %" APR_SIZE_T_FMT
+                     " bytes, within the %" APR_SIZE_T_FMT "-byte budget; "
+                     "unchanged", vi->vhost, order->count, l->before,
+                     l->budget);
+        log_model_sizes(l, order, l->shape, order->count);
+        return;
+    }
+    kept = tlsi_calist_fit(order, l->shape, l->budget);
+    after = tlsi_calist_cr_size(order, l->shape, kept);
+    kept_names = tlsi_calist_copy(order, kept);
+    /* Learning watches the whole list, which advertise() frees. */
+    whole = sk_X509_NAME_deep_copy(l->names, X509_NAME_dup, X509_NAME_free);
+    if (kept_names == NULL || whole == NULL) {
+        sk_X509_NAME_pop_free(kept_names, X509_NAME_free);
+        sk_X509_NAME_pop_free(whole, X509_NAME_free);
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, vi->s,
+                     "%s: out of memory trimming the CA list; left unchanged",
+                     vi->vhost);
+        return;
+    }
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, vi->s,
+                 "%s: CA list trimmed from %d names (%" APR_SIZE_T_FMT
+                 " bytes) to %d names (%" APR_SIZE_T_FMT " bytes%s%s) to fit "
+                 "the %" APR_SIZE_T_FMT "-byte budget (TLSInteropCAListLimit "
+                 "%s); dropped CAs still verify clients", vi->vhost,
+                 order->count, l->before, kept, after,
+                 vi->conf->ca_prefer == NULL ? "" : apr_psprintf(vi->ptemp,
+                     ", %d of them preferred",
+                     tlsi_cover_kept_of(vi->ptemp, l->perm, kept,
+                                        l->preferred, order->count)),
+                 l->learned->nelts == 0 ? "" : apr_psprintf(vi->ptemp,
+                     ", %d of them learned",
+                     tlsi_cover_kept_of(vi->ptemp, l->perm, kept, l->learned,
+                                        order->count)),
+                 l->budget, limit_arg(l));
+    if (kept == 0) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, vi->s,
+                     "%s: the %" APR_SIZE_T_FMT "-byte budget holds no CA "
+                     "name (the first needs %" APR_SIZE_T_FMT " bytes); the "
+                     "CertificateRequest advertises none", vi->vhost,
+                     l->budget, tlsi_calist_cr_size(order, l->shape, 1));
+    }
+    log_model_sizes(l, order, l->shape, kept);
+    report_coverage(l, l->hierarchy, l->perm, kept);
+    report_dropped(l, order, kept);
+    tlsi_learn_watch(vi, whole, tlsi_cover_rank(vi->pconf, l->perm),
+                     l->state, l->learn_file);
+    advertise(l, kept_names);
+    l->trimmed = 1;
+    l->advertised = tlsi_calist_arrange(vi->pconf, kept_names, NULL);
+}
+
+static void advertise_none(vhost_list_t *l)
+{
+    const tlsi_calist_t *order = tlsi_calist_order(l->vi->ptemp, l->names, NULL,
+                                                   NULL);
+    const tlsi_cr_shape_t *shape = shape_of(l->vi);
+
+    if (order == NULL) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, l->vi->s,
+                     "%s: a CA name cannot be DER-encoded; CA list left "
+                     "unchanged", l->vi->vhost);
+        return;
+    }
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, l->vi->s,
+                 "%s: CA list emptied from %d names (%" APR_SIZE_T_FMT
+                 " bytes) to 0 names (%" APR_SIZE_T_FMT " bytes) "
+                 "(TLSInteropCAListLimit none); clients are still verified",
+                 l->vi->vhost, order->count,
+                 tlsi_calist_cr_size(order, shape, order->count),
+                 tlsi_calist_cr_size(order, shape, 0));
+    log_model_sizes(l, order, shape, 0);
+    report_dropped(l, order, 0);
+    l->source = SOURCE_CLIENT_CA_LIST;
+    advertise(l, sk_X509_NAME_new_null());
+    l->trimmed = 1;
+}
+
+/* With TLSInteropCAListLimit off, still say so when OpenSSL cannot send
+ * the list at all. */
+static void check_names_limit(const vhost_list_t *l)
+{
+    apr_size_t names_len = tlsi_calist_names_len(l->names);
+
+    if (names_len > TLSI_MAX_NAMES_LEN) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, l->vi->s,
+                     "%s: the advertised CA names take %" APR_SIZE_T_FMT
+                     " bytes, more than the %d a CertificateRequest can "
+                     "carry: OpenSSL will abort every handshake that requests "
+                     "a client certificate (TLSInteropCAListLimit off)",
+                     l->vi->vhost, names_len, TLSI_MAX_NAMES_LEN);
+    }
+}
+
+static void trim(vhost_list_t *l)
+{
+    apr_time_t started = apr_time_now();
+    int count = sk_X509_NAME_num(l->names);   /* l->names dies if replaced */
+
+    switch (l->mode) {
+    case TLSI_CALIMIT_OFF:
+        check_names_limit(l);
+        break;
+    case TLSI_CALIMIT_NONE:
+        advertise_none(l);
+        break;
+    default:
+        if (order_names(l)) {
+            trim_to_budget(l);
+        }
+        break;
+    }
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, l->vi->s,
+                 "%s: CA list of %d names handled in %" APR_TIME_T_FMT " us",
+                 l->vi->vhost, count, apr_time_now() - started);
+}
+
+/* -- 4. fragment lists: prefixes for a negotiated max_fragment_length ---- */
+
+static apr_status_t release_fit(void *fit)
+{
+    tlsi_fragment_fit_release(fit);
+    return APR_SUCCESS;
+}
+
+/* Prepare the per-fragment-length lists, prefixes of the vhost's
+ * priority order; 1 if some length needs one. */
+static int prepare_fragment_lists(const tlsi_vhost_init_t *vi,
+                                  tlsi_handshake_t *hs,
+                                  const tlsi_calist_t *order)
+{
+    const char *counts = "";
+    apr_size_t budget;
+    unsigned int code;
+
+    /* The context owns the order's names for as long as the callback can
+     * run. */
+    if (!tlsi_fit_fragment(vi->conf)
+        || tlsi_ca_limit(vi->conf, &budget) != TLSI_CALIMIT_BYTES
+        || order == NULL || order->count == 0) {
+        return 0;
+    }
+    switch (tlsi_fragment_fit_prepare(&hs->fit, order, shape_of(vi))) {
+    case 0:
+        return 0;
+    case -1:
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, vi->s, "%s: out of memory "
+                     "preparing CA lists for max_fragment_length", vi->vhost);
+        return 0;
+    }
+    apr_pool_cleanup_register(vi->pconf, &hs->fit, release_fit,
+                              apr_pool_cleanup_null);
+    for (code = 1; code <= TLSI_FRAGMENT_CODES; code++) {
+        counts = apr_psprintf(vi->ptemp, "%s%s%u bytes: %d", counts,
+                              code > 1 ? ", " : "", TLSI_FRAGMENT_BYTES(code),
+                              hs->fit.kept[code - 1]);
+    }
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, vi->s,
+                 "%s: connections that negotiate max_fragment_length get the "
+                 "first CA names of %d that fit: %s", vi->vhost, order->count,
+                 counts);
+    return 1;
+}
+
+/* -- 5. callbacks, and the hook that runs the steps ----------------------- */
+
+int tlsi_startup_init_server(server_rec *s, apr_pool_t *p, int is_proxy,
+                             SSL_CTX *ctx)
+{
+    tlsi_vhost_init_t vi;
+    tlsi_handshake_t *hs;
+    vhost_list_t list;
+    int has_list;
+
+    /* Proxy contexts are clients, and may be shared between sections. */
+    if (is_proxy) {
+        return OK;
+    }
+    /* The pre-flight pass's contexts are thrown away. */
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+        return OK;
+    }
+    vi.s = s;
+    vi.pconf = p;
+    vi.ctx = ctx;
+    vi.conf = tlsi_srv_conf(s);
+    if (!tlsi_enabled(vi.conf)) {
+        return OK;
+    }
+    tlsi_srv_state(s)->tls_vhost = 1;
+    apr_pool_create(&vi.ptemp, p);
+    vi.vhost = tlsi_vhost_id(vi.ptemp, s);
+
+    audit_certificates(&vi);
+    has_list = find_list(&vi, &list);
+    if (has_list) {
+        trim(&list);
+    }
+    tlsi_srv_state(s)->ca_trimmed |= list.trimmed;
+
+    hs = apr_pcalloc(p, sizeof(*hs));
+    hs->s = s;
+    hs->trimmed = has_list && list.trimmed;
+    hs->fit_needed = has_list && prepare_fragment_lists(&vi, hs,
+                                                        list.advertised);
+    tlsi_handshake_install(ctx, hs);
+
+    apr_pool_destroy(vi.ptemp);
+    return OK;
+}
