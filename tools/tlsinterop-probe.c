@@ -26,7 +26,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <regex.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -43,18 +42,17 @@
 #include "probe_http.h"
 #include "probe_net.h"
 #include "probe_track.h"
+#include "tlsi_agent.h"
 #include "tlsi_careq.h"
+#include "tlsi_fragment.h"
 
 #define PROBE_VERSION "1.0"
 #define DEFAULT_AGENT "tlsinterop-probe/" PROBE_VERSION
-#define RECORD_MAX 16384
 #define IDLE_DEFAULT 30
 #define IDLE_MAX 600
 #define TIMEOUT_DEFAULT 10
 #define TIMEOUT_MAX 300
 #define MAX_PROBLEMS 16
-/* What Internet Explorer 6 and older send: they mishandle close_notify. */
-#define LEGACY_AGENT "MSIE [2-6]\\."
 
 typedef struct {
     const char *target, *sni, *agent, *path, *cert;
@@ -466,16 +464,21 @@ static SSL *handshake(const opts_t *o, SSL_CTX *ctx, int maxfrag,
 
 /* -- the connection ----------------------------------------------------- */
 
+/* Whether the module's built-in TLSInteropLegacyAgent rules match agent:
+ * the same rules, the same matcher (core/tlsi_agent.c). */
 static int is_legacy_agent(const char *agent)
 {
-    regex_t re;
+    const tlsi_agent_rules_t *rules;
+    apr_pool_t *pool;
     int match;
 
-    if (regcomp(&re, LEGACY_AGENT, REG_EXTENDED | REG_NOSUB) != 0) {
+    if (apr_pool_create(&pool, NULL) != APR_SUCCESS) {
         return 0;
     }
-    match = regexec(&re, agent, 0, NULL, 0) == 0;
-    regfree(&re);
+    rules = tlsi_agent_rules_builtin(pool);
+    match = rules != NULL
+            && tlsi_agent_match(rules, agent, strlen(agent)) != NULL;
+    apr_pool_destroy(pool);
     return match;
 }
 
@@ -548,15 +551,14 @@ static void add_problem(const char *id, const char *fix, const char *fmt, ...)
 /* The smallest record size a client can use that holds len bytes, or 0. */
 static int smallest_record(size_t len)
 {
-    static const int sizes[] = { 512, 1024, 2048, 4096, RECORD_MAX };
-    size_t i;
+    unsigned int code;
 
-    for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-        if (len <= (size_t)sizes[i]) {
-            return sizes[i];
+    for (code = 1; code <= TLSI_FRAGMENT_CODES; code++) {
+        if (len <= TLSI_FRAGMENT_BYTES(code)) {
+            return (int)TLSI_FRAGMENT_BYTES(code);
         }
     }
-    return 0;
+    return len <= TLSI_MAX_RECORD_PLAINTEXT ? TLSI_MAX_RECORD_PLAINTEXT : 0;
 }
 
 static void judge_handshake(const handshake_t *hs)
@@ -769,7 +771,7 @@ static void print_handshake_text(const handshake_t *hs)
         }
         else {
             printf("    no record holds it: it must shrink to %d bytes or "
-                   "less\n", RECORD_MAX);
+                   "less\n", TLSI_MAX_RECORD_PLAINTEXT);
         }
     }
     else {
@@ -1130,6 +1132,8 @@ int main(int argc, char **argv)
     int fd = -1;
 
     signal(SIGPIPE, SIG_IGN);
+    apr_initialize();
+    atexit(apr_terminate);
     parse_options(argc, argv, &o);
     /* A bad file is found before any network step. */
     if (o.cert && probe_chain_load(&chain, o.cert, err, sizeof(err)) < 0) {

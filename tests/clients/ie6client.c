@@ -36,6 +36,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "probe_net.h"
+
 #define IE6_AGENT "Mozilla/4.0 (compatible; MSIE 6.0; Windows NT 5.1; SV1)"
 #define MAX_HEAD 16384
 
@@ -50,37 +52,14 @@ typedef struct {
     long content_length;
 } response_t;
 
-static int tcp_connect(const char *host, const char *port)
-{
-    struct addrinfo hints, *res, *ai;
-    int fd = -1;
-
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_socktype = SOCK_STREAM;
-    if (getaddrinfo(host, port, &hints, &res) != 0) {
-        return -1;
-    }
-    for (ai = res; ai != NULL; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-        if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-            break;
-        }
-        if (fd >= 0) {
-            close(fd);
-            fd = -1;
-        }
-    }
-    freeaddrinfo(res);
-    return fd;
-}
-
 static int open_conn(conn_t *conn, SSL_CTX *ctx, const char *host,
                      const char *port, const char *servername)
 {
-    conn->fd = tcp_connect(host, port);
+    char err[256];
+
+    conn->fd = probe_connect(host, port, 20, err, sizeof(err));
     if (conn->fd < 0) {
-        fprintf(stderr, "ie6client: cannot connect to %s:%s: %s\n", host, port,
-                strerror(errno));
+        fprintf(stderr, "ie6client: %s\n", err);
         return 0;
     }
     conn->ssl = SSL_new(ctx);

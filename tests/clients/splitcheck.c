@@ -32,37 +32,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#include "../../tools/probe_track.h"
-
-static int tcp_connect(const char *host, const char *port)
-{
-    struct addrinfo hints, *res, *ai;
-    int fd = -1, rc;
-
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_socktype = SOCK_STREAM;
-    rc = getaddrinfo(host, port, &hints, &res);
-    if (rc != 0) {
-        fprintf(stderr, "splitcheck: %s: %s\n", host, gai_strerror(rc));
-        return -1;
-    }
-    for (ai = res; ai != NULL; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-        if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-            break;
-        }
-        if (fd >= 0) {
-            close(fd);
-            fd = -1;
-        }
-    }
-    freeaddrinfo(res);
-    if (fd < 0) {
-        fprintf(stderr, "splitcheck: cannot connect to %s:%s: %s\n", host, port,
-                strerror(errno));
-    }
-    return fd;
-}
+#include "probe_net.h"
+#include "probe_track.h"
 
 static int maxfrag_code(const char *arg)
 {
@@ -89,6 +60,7 @@ int main(int argc, char **argv)
     int version = 0, maxfrag = 0, verbose = 0, i, rc, fd;
     const probe_msg_t *certreq;
     probe_track_t t;
+    char err[256];
     SSL_CTX *ctx;
     SSL *ssl;
 
@@ -142,8 +114,9 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    fd = tcp_connect(argv[i], argv[i + 1]);
+    fd = probe_connect(argv[i], argv[i + 1], 20, err, sizeof(err));
     if (fd < 0) {
+        fprintf(stderr, "splitcheck: %s\n", err);
         return 2;
     }
     ssl = SSL_new(ctx);
