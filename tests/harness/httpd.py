@@ -141,6 +141,11 @@ class Httpd:
     def path(self, *parts):
         return os.path.join(self.dir, *parts)
 
+    def write_index(self, text="hello\n"):
+        """The page most tests request: /index.html."""
+        with open(self.path("htdocs", "index.html"), "w") as f:
+            f.write(text)
+
     def common_config(self):
         lines = [
             'ServerRoot "%s"' % self.dir,

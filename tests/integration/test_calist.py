@@ -79,8 +79,7 @@ def site(make_module_httpd, pki):
         Header always set X-Client-DN "%{SSL_CLIENT_S_DN}s"
     """)
     server = make_module_httpd()
-    with open(server.path("htdocs", "index.html"), "w") as f:
-        f.write("hello\n")
+    server.write_index()
     server.start(body)
     return Site(server, ports, pki, preferred)
 

@@ -7,13 +7,12 @@ the tests that wait for them stay quick.
 import http.client
 import os
 import re
-import urllib.request
 import subprocess
 import time
 
 import pytest
 
-from harness import http1, tls, vhosts
+from harness import http1, status, tls, vhosts
 from harness.http1 import IE6, MODERN
 from harness.httpd import free_ports
 
@@ -86,8 +85,7 @@ def site(make_module_httpd, pki):
         TLSInterop off
         BrowserMatch "MSIE [2-6]\\." nokeepalive
     """)
-    with open(server.path("htdocs", "index.html"), "w") as f:
-        f.write("hello\n")
+    server.write_index()
     server.start(body)
     return Site(server, ports)
 
@@ -362,16 +360,10 @@ def test_idle_close_at_a_graceful_restart_is_logged_and_counted(make_httpd,
     restart: no module can keep them, but each such close is counted."""
     ports = dict(zip(["site", "admin"], free_ports(2)))
     server = make_httpd(extra_modules=["status"])
-    with open(server.path("htdocs", "index.html"), "w") as f:
-        f.write("hello\n")
+    server.write_index()
     body = vhosts.listen(*ports.values()) + vhosts.ssl_vhost(
         ports["site"], pki.server, verify=None, extra="KeepAliveTimeout 30")
-    body += """<VirtualHost 127.0.0.1:%d>
-    <Location "/server-status">
-        SetHandler server-status
-    </Location>
-</VirtualHost>
-""" % ports["admin"]
+    body += status.vhost(ports["admin"])
     server.start(body)
     conn = http1.Conn(ports["site"])
     try:
@@ -388,18 +380,14 @@ def test_idle_close_at_a_graceful_restart_is_logged_and_counted(make_httpd,
                      r"graceful restart or stop although its last response "
                      r"announced keep-alive \(2 request\(s\) served; 1 on "
                      r"this vhost\)", server.error_log())
-    with urllib.request.urlopen("http://127.0.0.1:%d/server-status?auto"
-                                % ports["admin"], timeout=10) as page:
-        status = page.read().decode()
-    assert re.search(r"^TLSInteropClosesAfterKeepAlive\[localhost:%d\]: 1$"
-                     % ports["site"], status, re.M), status
+    counted = status.counters(ports["admin"])
+    assert counted[("ClosesAfterKeepAlive", "localhost:%d" % ports["site"])] == 1
 
 
 def test_idle_timeout_close_is_no_broken_promise(make_httpd, pki):
     port = free_ports(1)[0]
     server = make_httpd()
-    with open(server.path("htdocs", "index.html"), "w") as f:
-        f.write("hello\n")
+    server.write_index()
     server.start(vhosts.listen(port) + vhosts.ssl_vhost(
         port, pki.server, verify=None, extra="KeepAliveTimeout 2"))
     conn = http1.Conn(port)

@@ -27,8 +27,7 @@ def site(make_module_httpd, hier):
                              verify="require",
                              extra="TLSInteropCAListLimit 1024")
     server = make_module_httpd()
-    with open(server.path("htdocs", "index.html"), "w") as f:
-        f.write("hello\n")
+    server.write_index()
     server.start(body)
     return server, ports
 

@@ -32,8 +32,7 @@ def ports(make_module_httpd, pki):
                              extra="KeepAliveTimeout 5\n" + rules)
     body += vhosts.ssl_vhost(unsafe, pki.server, verify=None, extra=(
         "KeepAliveTimeout 5\nHttpProtocolOptions Unsafe\n" + rules))
-    with open(server.path("htdocs", "index.html"), "w") as f:
-        f.write("hello\n")
+    server.write_index()
     server.start(body)
     yield {"strict": strict, "unsafe": unsafe, "server": server}
 

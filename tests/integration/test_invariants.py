@@ -54,8 +54,7 @@ def site(make_module_httpd, pki):
         TLSInteropLegacyAgent "^$"
     """)
     server = make_module_httpd(extra_modules=["http2"])
-    with open(server.path("htdocs", "index.html"), "w") as f:
-        f.write("hello\n")
+    server.write_index()
     server.start(body)
     return server, ports, pki
 

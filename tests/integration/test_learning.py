@@ -6,11 +6,10 @@ warning each and nothing else."""
 import os
 import re
 import stat
-import urllib.request
 
 import pytest
 
-from harness import tls, vhosts
+from harness import status, tls, vhosts
 from harness.httpd import free_port, free_ports
 
 VERSIONS = ["1.2", "1.3"]
@@ -22,8 +21,7 @@ def default_file(server, port):
 
 
 def write_index(server):
-    with open(server.path("htdocs", "index.html"), "w") as f:
-        f.write("hello\n")
+    server.write_index()
 
 
 def curl_with_cert(port, cert, key):
@@ -32,23 +30,11 @@ def curl_with_cert(port, cert, key):
                     "--cert", cert, "--key", key)
 
 
-def status_vhost(port):
-    return """<VirtualHost 127.0.0.1:%d>
-    ServerName admin.test
-    <Location "/server-status">
-        SetHandler server-status
-    </Location>
-</VirtualHost>
-""" % port
-
-
 def counters(port, vhost_port):
-    url = "http://127.0.0.1:%d/server-status?auto" % port
-    with urllib.request.urlopen(url, timeout=10) as resp:
-        text = resp.read().decode()
+    """The counters of the vhost on vhost_port, by name."""
     key = "localhost:%d" % vhost_port
-    return {m.group(1): int(m.group(2)) for m in re.finditer(
-        r"^TLSInterop(\w+)\[%s\]: (\d+)$" % re.escape(key), text, re.M)}
+    return {name: value for (name, vhost), value in status.counters(port).items()
+            if vhost == key}
 
 
 def learned_file_text(entries):
@@ -70,10 +56,10 @@ def test_leaf_only_client_logs_in_after_learning(make_httpd, hier, gofilter):
     one login by a client that does not filter teaches it."""
     ports = dict(zip(["site", "admin"], free_ports(2)))
     server = make_httpd(extra_modules=["status"])
-    write_index(server)
+    server.write_index()
     body = vhosts.listen(*ports.values()) + vhosts.ssl_vhost(
         ports["site"], hier.server, hier.bundle, verify="require")
-    body += status_vhost(ports["admin"])
+    body += status.vhost(ports["admin"])
     server.start(body)
     ca = hier.ca("last")
     _, leaf, key = hier.chain("last")
@@ -84,8 +70,8 @@ def test_leaf_only_client_logs_in_after_learning(make_httpd, hier, gofilter):
     # s_client above and the two Go handshakes sent none
     assert counters(ports["admin"], ports["site"])["TrimmedNoClientCert"] == 3
 
-    status, out, err = curl_with_cert(ports["site"], leaf, key)
-    assert status == 0 and out == "hello\n", err
+    code, out, err = curl_with_cert(ports["site"], leaf, key)
+    assert code == 0 and out == "hello\n", err
     c = counters(ports["admin"], ports["site"])
     assert c["IssuerNotAdvertised"] == 1
     assert c["LearnedNames"] == 2       # the issuing CA and its root
@@ -123,7 +109,7 @@ def test_learned_file_serves_as_a_prefer_file(make_httpd, hier, pki):
     with open(state, "w") as f:
         f.write(learned_file_text([(hier.ca("middle"), 3, 0, "2026-01-01")]))
     server = make_httpd()
-    write_index(server)
+    server.write_index()
     server.start(vhosts.listen(port) + vhosts.ssl_vhost(
         port, hier.server, hier.bundle, verify="optional",
         extra="TLSInteropCAListPrefer %s\nTLSInteropCALearn off" % state))
@@ -133,7 +119,7 @@ def test_learned_file_serves_as_a_prefer_file(make_httpd, hier, pki):
 def test_learning_off_learns_nothing(make_httpd, hier, gofilter):
     port = free_port()
     server = make_httpd()
-    write_index(server)
+    server.write_index()
     server.start(vhosts.listen(port) + vhosts.ssl_vhost(
         port, hier.server, hier.bundle, verify="require",
         extra="TLSInteropCALearn off"))
@@ -150,7 +136,7 @@ def test_flat_bundle_learns_a_dropped_ca(make_httpd, pki):
     learned name in front."""
     port = free_port()
     server = make_httpd()
-    write_index(server)
+    server.write_index()
     server.start(vhosts.listen(port) + vhosts.ssl_vhost(
         port, pki.server, pki.bundle200, verify="require"))
     before = advertised(port)
@@ -167,7 +153,7 @@ def test_flat_bundle_learns_a_dropped_ca(make_httpd, pki):
 def two_vhosts(make_httpd, pki):
     ports = dict(zip(["a", "b"], free_ports(2)))
     server = make_httpd()
-    write_index(server)
+    server.write_index()
     body = vhosts.listen(*ports.values())
     for name in ports:
         body += vhosts.ssl_vhost(ports[name], pki.server, pki.bundle200,
@@ -214,7 +200,7 @@ def test_bad_state_files_cost_one_warning_each(make_httpd, pki, tmp_root):
     names = BAD_FILES + ["deleted", "good"]
     ports = dict(zip(names, free_ports(len(names))))
     server = make_httpd()
-    write_index(server)
+    server.write_index()
     files = {name: server.path("state-%s.pem" % name) for name in names}
     with open(files["corrupt"], "wb") as f:
         f.write(b"\x00\xffnot a learned list\n" * 10)

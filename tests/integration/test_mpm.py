@@ -3,11 +3,10 @@
 import http.client
 import re
 import time
-import urllib.request
 
 import pytest
 
-from harness import http1, tls, vhosts
+from harness import http1, status, tls, vhosts
 from harness.http1 import IE6, MODERN
 from harness.httpd import free_ports
 
@@ -22,20 +21,14 @@ def site(request, make_module_httpd, pki):
     body = vhosts.listen(*ports.values())
     body += vhosts.ssl_vhost(ports["tls"], pki.server, pki.bundle200,
                              extra="KeepAliveTimeout %d" % IDLE)
-    body += """<VirtualHost 127.0.0.1:%d>
-    <Location "/server-status">
-        SetHandler server-status
-    </Location>
-</VirtualHost>
-""" % ports["admin"]
+    body += status.vhost(ports["admin"])
     # Several children, so that counting has to go through shared memory.
     if mpm == "prefork":
         body += "StartServers 4\nMinSpareServers 4\n"
     else:
         body += "StartServers 2\nThreadsPerChild 4\nMinSpareThreads 4\n"
     server = make_module_httpd(mpm=mpm, extra_modules=["status"])
-    with open(server.path("htdocs", "index.html"), "w") as f:
-        f.write("hello\n")
+    server.write_index()
     server.start(body)
     server.ports = ports
     return server
@@ -89,11 +82,8 @@ def test_python_http_client_with_a_legacy_agent(site):
 
 def test_counters_add_up_across_children(site):
     def legacy_matches():
-        url = "http://127.0.0.1:%d/server-status?auto" % site.ports["admin"]
-        with urllib.request.urlopen(url, timeout=10) as resp:
-            text = resp.read().decode()
-        return int(re.search(r"^TLSInteropLegacyAgentMatches: (\d+)$", text,
-                             re.M).group(1))
+        return status.counters(site.ports["admin"])[("LegacyAgentMatches",
+                                                     None)]
     before = legacy_matches()
     for _ in range(12):
         conn = http1.Conn(site.ports["tls"])

@@ -5,11 +5,10 @@ import os
 import re
 import shutil
 import subprocess
-import urllib.request
 
 import pytest
 
-from harness import http1, tls, vhosts
+from harness import http1, status, tls, vhosts
 from harness.http1 import IE6, MODERN
 from harness.httpd import APACHE2, MODULE_SO, REPO, apache_env, free_ports
 
@@ -28,18 +27,10 @@ class Site:
         self.ports = ports
 
     def get(self, path):
-        url = "http://127.0.0.1:%d%s" % (self.ports["admin"], path)
-        with urllib.request.urlopen(url, timeout=10) as resp:
-            return resp.read().decode()
+        return status.page(self.ports["admin"], path)
 
     def counters(self):
-        """{(counter, vhost or None for the total): value} from ?auto."""
-        values = {}
-        for line in self.get("/server-status?auto").splitlines():
-            m = re.match(r"TLSInterop(\w+)(?:\[(.+)\])?: (\d+)$", line)
-            if m:
-                values[(m.group(1), m.group(2))] = int(m.group(3))
-        return values
+        return status.counters(self.ports["admin"])
 
 
 @pytest.fixture(scope="module")
@@ -53,19 +44,12 @@ def site(make_module_httpd, pki):
         TLSInteropLegacyAgent UncleanBot shutdown=unclean""")
     body += vhosts.ssl_vhost(ports["quiet"], pki.server, verify=None,
                              servername="quiet.test")
-    body += """<VirtualHost 127.0.0.1:%d>
-    ServerName admin.test
-    <Location "/server-status">
-        SetHandler server-status
-    </Location>
+    body += status.vhost(ports["admin"], """
     <Location "/server-info">
         SetHandler server-info
-    </Location>
-</VirtualHost>
-""" % ports["admin"]
+    </Location>""")
     server = make_module_httpd(extra_modules=["status", "info"])
-    with open(server.path("htdocs", "index.html"), "w") as f:
-        f.write("hello\n")
+    server.write_index()
     server.start(body)
     return Site(server, ports)
 

@@ -54,8 +54,7 @@ def site(make_module_httpd, pki):
                              extra=keepalive + "\nTLSInteropCAListFitFragment off")
     body += "<VirtualHost 127.0.0.1:%d>\n</VirtualHost>\n" % ports["http"]
     server = make_module_httpd()
-    with open(server.path("htdocs", "index.html"), "w") as f:
-        f.write("hello\n")
+    server.write_index()
     server.start(body)
     return ports
 

@@ -92,8 +92,7 @@ def site(make_module_httpd, pki, certs):
     body += vhosts.ssl_vhost(ports["none"], pki.server, certs.bundle,
                              extra="TLSInteropCAListLimit none")
     server = make_module_httpd()
-    with open(server.path("htdocs", "index.html"), "w") as f:
-        f.write("hello\n")
+    server.write_index()
     server.start(body)
     return ports
 

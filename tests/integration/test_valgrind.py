@@ -78,8 +78,7 @@ def memcheck(make_module_httpd, pki):
     """ % pki.bundle60)
     body += vhosts.ssl_vhost(plain, pki.server, verify=None,
                              extra="TLSInteropKeepAliveMargin off")
-    with open(server.path("htdocs", "index.html"), "w") as f:
-        f.write("hello\n")
+    server.write_index()
     log_path = server.path("logs", "valgrind.log")
     server.start(body, timeout=240, one_process=True, prefix=[
         "valgrind", "--tool=memcheck", "--leak-check=full",

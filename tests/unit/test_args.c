@@ -112,6 +112,40 @@ static void keepalive_margin(apr_pool_t *p)
     }
 }
 
+/* The mode mod_ssl would take: the first ssl-* variable decides. */
+static void shutdown_from_env(apr_pool_t *p)
+{
+    apr_table_t *env = apr_table_make(p, 4);
+
+    CHECK_EQ(tlsi_shutdown_from_env(env), TLSI_SHUTDOWN_STANDARD);
+    apr_table_setn(env, "HTTPS", "on");
+    apr_table_setn(env, "ssl-accurate-shutdown", "1");
+    CHECK_EQ(tlsi_shutdown_from_env(env), TLSI_SHUTDOWN_ACCURATE);
+    apr_table_setn(env, "ssl-unclean-shutdown", "1");
+    CHECK_EQ(tlsi_shutdown_from_env(env), TLSI_SHUTDOWN_ACCURATE);
+
+    apr_table_clear(env);
+    apr_table_setn(env, "ssl-unclean-shutdown", "1");
+    CHECK_EQ(tlsi_shutdown_from_env(env), TLSI_SHUTDOWN_UNCLEAN);
+    apr_table_clear(env);
+    apr_table_setn(env, "ssl-other", "1");
+    apr_table_setn(env, "ssl-unclean-shutdown", "1");
+    CHECK_EQ(tlsi_shutdown_from_env(env), TLSI_SHUTDOWN_STANDARD);
+}
+
+static void shutdown_names_round_trip(apr_pool_t *p)
+{
+    (void)p;
+    CHECK_EQ(tlsi_shutdown_from_name(tlsi_shutdown_name(
+        TLSI_SHUTDOWN_UNCLEAN)), TLSI_SHUTDOWN_UNCLEAN);
+    CHECK_EQ(tlsi_shutdown_from_name(tlsi_shutdown_name(
+        TLSI_SHUTDOWN_ACCURATE)), TLSI_SHUTDOWN_ACCURATE);
+    CHECK_EQ(tlsi_shutdown_from_name(tlsi_shutdown_name(
+        TLSI_SHUTDOWN_STANDARD)), TLSI_SHUTDOWN_STANDARD);
+    CHECK_EQ(tlsi_shutdown_from_name(NULL), TLSI_SHUTDOWN_STANDARD);
+    CHECK_EQ(tlsi_shutdown_from_name("bogus"), TLSI_SHUTDOWN_STANDARD);
+}
+
 int main(void)
 {
     apr_pool_t *pool = tlsi_test_init();
@@ -120,5 +154,7 @@ int main(void)
     TLSI_RUN(ca_limit_refuses, pool);
     TLSI_RUN(shutdown_option, pool);
     TLSI_RUN(keepalive_margin, pool);
+    TLSI_RUN(shutdown_from_env, pool);
+    TLSI_RUN(shutdown_names_round_trip, pool);
     return tlsi_test_done("test_args");
 }

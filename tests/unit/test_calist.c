@@ -175,6 +175,17 @@ static void empty_list(apr_pool_t *p)
     sk_X509_NAME_free(names);
 }
 
+static void names_len_is_the_sum_of_wire_lengths(apr_pool_t *p)
+{
+    STACK_OF(X509_NAME) *names = test_names(12, 5);
+    tlsi_calist_t *order = tlsi_calist_order(p, names, NULL, NULL);
+
+    CHECK(order != NULL);
+    CHECK_EQ(tlsi_calist_names_len(names), order->wire_sum[order->count]);
+    CHECK_EQ(tlsi_calist_names_len(NULL), 0);
+    sk_X509_NAME_pop_free(names, X509_NAME_free);
+}
+
 int main(void)
 {
     apr_pool_t *pool = tlsi_test_init();
@@ -185,5 +196,6 @@ int main(void)
     TLSI_RUN(fit_is_largest_prefix, pool);
     TLSI_RUN(copy_never_adds_a_name, pool);
     TLSI_RUN(empty_list, pool);
+    TLSI_RUN(names_len_is_the_sum_of_wire_lengths, pool);
     return tlsi_test_done("test_calist");
 }

@@ -15,6 +15,7 @@
 #include "tlsi_calist.h"
 #include "tlsi_cover.h"
 #include "tlsi_test.h"
+#include "tlsi_testcerts.h"
 
 static const tlsi_cr_shape_t shape = { 1, 3, 20, 1, 16, 0 };
 
@@ -539,32 +540,10 @@ static X509_NAME *cn_name(const char *cn)
     return name;
 }
 
-/* A CA certificate for subject, issued by issuer; one key signs all, as
- * only the names matter here. */
-static X509 *make_cert(const X509_NAME *subject, const X509_NAME *issuer)
-{
-    static EVP_PKEY *key;
-    static long serial;
-    X509 *cert = X509_new();
-
-    if (key == NULL) {
-        key = EVP_EC_gen("P-256");
-    }
-    X509_set_version(cert, X509_VERSION_3);
-    ASN1_INTEGER_set(X509_get_serialNumber(cert), ++serial);
-    X509_gmtime_adj(X509_getm_notBefore(cert), 0);
-    X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
-    X509_set_subject_name(cert, subject);
-    X509_set_issuer_name(cert, issuer);
-    X509_set_pubkey(cert, key);
-    X509_sign(cert, key, EVP_sha256());
-    return cert;
-}
-
 static void store_add(X509_STORE *store, const X509_NAME *subject,
                       const X509_NAME *issuer)
 {
-    X509 *cert = make_cert(subject, issuer);
+    X509 *cert = test_cert(subject, issuer);
 
     X509_STORE_add_cert(store, cert);
     X509_free(cert);
@@ -635,6 +614,30 @@ static void hierarchy_from_a_trust_store(apr_pool_t *p)
     free_names(list);
 }
 
+static void rank_and_kept_counts(apr_pool_t *p)
+{
+    apr_array_header_t *order = apr_array_make(p, 5, sizeof(int));
+    apr_array_header_t *picked = apr_array_make(p, 2, sizeof(int));
+    static const int perm[] = { 3, 0, 4, 1, 2 };
+    const int *rank;
+    int i;
+
+    for (i = 0; i < 5; i++) {
+        APR_ARRAY_PUSH(order, int) = perm[i];
+    }
+    rank = tlsi_cover_rank(p, order);
+    for (i = 0; i < 5; i++) {
+        CHECK_EQ(rank[perm[i]], i);
+    }
+    APR_ARRAY_PUSH(picked, int) = 4;
+    APR_ARRAY_PUSH(picked, int) = 2;
+    CHECK_EQ(tlsi_cover_kept_of(p, order, 0, picked, 5), 0);
+    CHECK_EQ(tlsi_cover_kept_of(p, order, 2, picked, 5), 0);
+    CHECK_EQ(tlsi_cover_kept_of(p, order, 3, picked, 5), 1);
+    CHECK_EQ(tlsi_cover_kept_of(p, order, 5, picked, 5), 2);
+    CHECK_EQ(tlsi_cover_kept_of(p, order, 9, picked, 5), 2);
+}
+
 int main(void)
 {
     apr_pool_t *pool = tlsi_test_init();
@@ -651,5 +654,6 @@ int main(void)
     TLSI_RUN(learned_all_lead_when_the_anchors_cannot_fit, pool);
     TLSI_RUN(kept_prefix_covers_every_ca, pool);
     TLSI_RUN(hierarchy_from_a_trust_store, pool);
+    TLSI_RUN(rank_and_kept_counts, pool);
     return tlsi_test_done("test_cover");
 }

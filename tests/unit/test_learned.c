@@ -23,32 +23,9 @@
 
 #include "tlsi_learned.h"
 #include "tlsi_test.h"
+#include "tlsi_testcerts.h"
 
 static char dir[] = "/tmp/tlsi-test-learned-XXXXXX";
-
-/* A self-signed CA certificate; one key signs all, as only the names
- * matter here.  The caller frees it. */
-static X509 *make_ca(const char *cn)
-{
-    static EVP_PKEY *key;
-    static long serial;
-    X509 *cert = X509_new();
-
-    if (key == NULL) {
-        key = EVP_EC_gen("P-256");
-    }
-    X509_set_version(cert, X509_VERSION_3);
-    ASN1_INTEGER_set(X509_get_serialNumber(cert), ++serial);
-    X509_gmtime_adj(X509_getm_notBefore(cert), 0);
-    X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
-    X509_NAME_add_entry_by_txt(X509_get_subject_name(cert), "CN",
-                               MBSTRING_UTF8, (const unsigned char *)cn, -1,
-                               -1, 0);
-    X509_set_issuer_name(cert, X509_get_subject_name(cert));
-    X509_set_pubkey(cert, key);
-    X509_sign(cert, key, EVP_sha256());
-    return cert;
-}
 
 static const char *pem(apr_pool_t *p, X509 *cert)
 {
@@ -126,7 +103,7 @@ static const char *parse(tlsi_learned_t *l, const char *text)
 
 static void parse_a_well_formed_file(apr_pool_t *p)
 {
-    X509 *a = make_ca("Learned A"), *b = make_ca("Learned B");
+    X509 *a = test_ca("Learned A"), *b = test_ca("Learned B");
     const char *text = apr_pstrcat(p,
         "# mod_tlsinterop: CA names learned\n"
         "# Virtual host: test\n"
@@ -208,7 +185,7 @@ static int record_prompt(UI *ui, UI_STRING *uis)
 
 static void faults_name_their_line_and_keep_what_came_before(apr_pool_t *p)
 {
-    X509 *a = make_ca("Kept A"), *b = make_ca("After B");
+    X509 *a = test_ca("Kept A"), *b = test_ca("After B");
     const char *good = apr_pstrcat(p, "# header\n",
                                    counts(p, "5", "1", "2025-01-02"),
                                    pem(p, a), NULL);
@@ -356,7 +333,7 @@ static void faults_name_their_line_and_keep_what_came_before(apr_pool_t *p)
  * comes first in the file. */
 static void duplicates_merge(apr_pool_t *p)
 {
-    X509 *a = make_ca("Twice A"), *b = make_ca("Once B");
+    X509 *a = test_ca("Twice A"), *b = test_ca("Once B");
     const char *a_now = apr_pstrcat(p, counts(p, "10", "4", "2025-03-31"),
                                     pem(p, a), NULL);
     const char *a_before = apr_pstrcat(p, counts(p, "64", "8", "2025-03-01"),
@@ -400,7 +377,7 @@ static void duplicates_merge(apr_pool_t *p)
 static void add_decays_to_today_first(apr_pool_t *p)
 {
     tlsi_learned_t *l = tlsi_learned_make(p);
-    X509 *a = make_ca("Decay A"), *b = make_ca("Decay B");
+    X509 *a = test_ca("Decay A"), *b = test_ca("Decay B");
     int day = day_of(2025, 1, 1);
 
     tlsi_learned_add(l, a, 100, 40, day);
@@ -457,7 +434,7 @@ static void rank_puts_issuers_first_and_forgets(apr_pool_t *p)
     int i;
 
     for (i = 0; i < 8; i++) {
-        c[i] = make_ca(cns[i]);
+        c[i] = test_ca(cns[i]);
     }
     tlsi_learned_add(l, c[0], 10, 0, today);            /* A: 10 */
     tlsi_learned_add(l, c[1], 0, 1000, today);          /* B: above only */
@@ -499,7 +476,7 @@ static void rank_keeps_the_best_max(apr_pool_t *p)
     int count = TLSI_LEARNED_MAX + 44;
 
     for (i = 0; i < count; i++) {
-        X509 *cert = make_ca(apr_psprintf(p, "Many %d", i));
+        X509 *cert = test_ca(apr_psprintf(p, "Many %d", i));
 
         tlsi_learned_add(l, cert, (apr_uint64_t)i + 1, 0, today);
         X509_free(cert);
@@ -526,7 +503,7 @@ static void format_then_parse_gives_the_same(apr_pool_t *p)
     X509 *c[6];
 
     for (i = 0; i < 6; i++) {
-        c[i] = make_ca(cns[i]);
+        c[i] = test_ca(cns[i]);
     }
     tlsi_learned_add(l, c[0], 5, 2, today);
     tlsi_learned_add(l, c[1], 0, 300, today - 10);
@@ -688,7 +665,7 @@ static const char *write_file(apr_pool_t *p, const char *name,
 static void read_files(apr_pool_t *p)
 {
     tlsi_learned_t *l = tlsi_learned_make(p);
-    X509 *a = make_ca("Read A");
+    X509 *a = test_ca("Read A");
     const char *good = apr_pstrcat(p, counts(p, "9", "2", "2025-05-05"),
                                    pem(p, a), NULL);
     char *big = apr_palloc(p, TLSI_LEARNED_MAX_FILE + 1);
@@ -739,7 +716,7 @@ static void write_then_read(apr_pool_t *p)
     int today = day_of(2025, 6, 1), i;
 
     for (i = 0; i < 5; i++) {
-        X509 *cert = make_ca(apr_psprintf(p, "Stored %d", i));
+        X509 *cert = test_ca(apr_psprintf(p, "Stored %d", i));
 
         tlsi_learned_add(l, cert, (apr_uint64_t)(i % 2) * 10, 3,
                          today - i);

@@ -1,0 +1,32 @@
+"""mod_status's server-status page, where the module shows its counters."""
+
+import re
+import urllib.request
+
+
+def vhost(port, extra=""):
+    """Config for a plain-HTTP vhost on port that serves /server-status
+    (and what extra adds)."""
+    return """<VirtualHost 127.0.0.1:%d>
+    ServerName admin.test
+    <Location "/server-status">
+        SetHandler server-status
+    </Location>%s
+</VirtualHost>
+""" % (port, extra)
+
+
+def page(port, path="/server-status?auto"):
+    url = "http://127.0.0.1:%d%s" % (port, path)
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        return resp.read().decode()
+
+
+def counters(port):
+    """{(counter, vhost or None for the total): value} from ?auto."""
+    values = {}
+    for line in page(port).splitlines():
+        m = re.match(r"TLSInterop(\w+)(?:\[(.+)\])?: (\d+)$", line)
+        if m:
+            values[(m.group(1), m.group(2))] = int(m.group(3))
+    return values
