@@ -9,7 +9,8 @@
 #                   dist/ from a clean copy of the tracked files, run lintian
 #   make demo       start a private httpd on 127.0.0.1 that shows the module
 #   make demo-stop  stop it
-#   make bench      benchmarks, written to bench/RESULTS.md (QUICK=1: short)
+#   make bench      benchmarks, written to bench/RESULTS.md (QUICK=1: short;
+#                   ONLY=step,... : some sections, merged into RESULTS.md)
 #   make fuzz       run each libFuzzer target FUZZ_SECONDS (default 300)
 #   make clean      remove build output
 
@@ -193,7 +194,7 @@ bench-deps:
 # make bench QUICK=1 runs a short version of every comparison.
 bench: bench-deps
 	$(MAKE) all bench/hsrate bench/fragfit_cost
-	$(PYTHON) bench/bench.py $(if $(QUICK),--quick)
+	$(PYTHON) bench/bench.py $(if $(QUICK),--quick) $(if $(ONLY),--only $(ONLY))
 
 install: module tools
 	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1

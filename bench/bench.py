@@ -679,8 +679,9 @@ class Bench:
                 annotate = run(["callgrind_annotate", "--inclusive=yes",
                                 "--threshold=100", out])
                 init = max([int(m.group(1).replace(",", "")) for m in
-                            re.finditer(r"^\s*([\d,]+) .*tlsi_sslinit\.c:"
-                                        r"init_server", annotate, re.M)]
+                            re.finditer(r"^\s*([\d,]+) .*mod_tlsinterop_startup\.c:"
+                                        r"tlsi_startup_init_server", annotate,
+                                        re.M)]
                            or [0])
             shutil.rmtree(server.dir, ignore_errors=True)
         return count, 1000 if bundle == self.bundle1000 else 300, total, init

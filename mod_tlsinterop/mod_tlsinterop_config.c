@@ -77,16 +77,6 @@ void *tlsi_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     return merged;
 }
 
-const tlsi_srv_conf_t *tlsi_srv_conf(const server_rec *s)
-{
-    return ap_get_module_config(s->module_config, &tlsinterop_module);
-}
-
-tlsi_srv_state_t *tlsi_srv_state(const server_rec *s)
-{
-    return tlsi_srv_conf(s)->state;
-}
-
 int tlsi_enabled(const tlsi_srv_conf_t *conf)
 {
     return conf->enabled != 0;

@@ -21,6 +21,8 @@
 #define TLSI_UNSET -1
 #define TLSI_MARGIN_OFF -2
 
+extern module AP_MODULE_DECLARE_DATA tlsinterop_module;
+
 /*
  * What the module works out for a server at start-up: written only by the
  * post_config hooks (and mod_ssl's init_server, which runs inside them),
@@ -61,18 +63,23 @@ typedef struct tlsi_srv_conf {
     struct tlsi_srv_state *state;
 } tlsi_srv_conf_t;
 
-extern module AP_MODULE_DECLARE_DATA tlsinterop_module;
-
 extern const command_rec tlsi_cmds[];
 
 void *tlsi_create_srv_conf(apr_pool_t *p, server_rec *s);
 void *tlsi_merge_srv_conf(apr_pool_t *p, void *basev, void *addv);
 
-/* The configuration of s (read-only outside the directive handlers). */
-const tlsi_srv_conf_t *tlsi_srv_conf(const server_rec *s);
+/* The configuration of s (read-only outside the directive handlers).
+ * Inline: every hook of the request path starts here. */
+static APR_INLINE const tlsi_srv_conf_t *tlsi_srv_conf(const server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &tlsinterop_module);
+}
 
 /* What start-up worked out for s. */
-tlsi_srv_state_t *tlsi_srv_state(const server_rec *s);
+static APR_INLINE tlsi_srv_state_t *tlsi_srv_state(const server_rec *s)
+{
+    return tlsi_srv_conf(s)->state;
+}
 
 /* Effective values, defaults applied. */
 int tlsi_enabled(const tlsi_srv_conf_t *conf);

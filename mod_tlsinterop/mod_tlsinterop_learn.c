@@ -358,11 +358,16 @@ void tlsi_learn_start_generation(apr_pool_t *pconf, server_rec *base)
     apr_status_t rv;
     int i;
 
+    /* Shared counts only for the vhosts that learn: with
+     * TLSInteropCALearn off, the callback counts certificates whose issuer
+     * was not advertised and records nothing. */
     for (i = 0; i < g->learners->nelts; i++) {
         tlsi_learner_t *l = APR_ARRAY_IDX(g->learners, i, tlsi_learner_t *);
 
         tlsi_counter_set(l->s, TLSI_CNT_LEARNED_NAMES, l->known_count);
-        words += (apr_size_t)sk_X509_NAME_num(l->names) * HIT_WORDS;
+        if (l->path != NULL) {
+            words += (apr_size_t)sk_X509_NAME_num(l->names) * HIT_WORDS;
+        }
     }
     if (words == 0) {
         return;
@@ -379,8 +384,10 @@ void tlsi_learn_start_generation(apr_pool_t *pconf, server_rec *base)
     for (i = 0; i < g->learners->nelts; i++) {
         tlsi_learner_t *l = APR_ARRAY_IDX(g->learners, i, tlsi_learner_t *);
 
-        l->hits = shared + offset;
-        offset += (apr_size_t)sk_X509_NAME_num(l->names) * HIT_WORDS;
+        if (l->path != NULL) {
+            l->hits = shared + offset;
+            offset += (apr_size_t)sk_X509_NAME_num(l->names) * HIT_WORDS;
+        }
     }
     g->parent = getpid();
     apr_pool_cleanup_register(pconf, g, save_all, apr_pool_cleanup_null);

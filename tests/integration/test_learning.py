@@ -117,14 +117,18 @@ def test_learned_file_serves_as_a_prefer_file(make_httpd, hier, pki):
 
 
 def test_learning_off_learns_nothing(make_httpd, hier, gofilter):
-    port = free_port()
-    server = make_httpd()
+    """Off still counts a certificate whose issuer was not advertised, and
+    records nothing."""
+    port, admin = free_ports(2)
+    server = make_httpd(extra_modules=["status"])
     server.write_index()
-    server.start(vhosts.listen(port) + vhosts.ssl_vhost(
+    server.start(vhosts.listen(port, admin) + vhosts.ssl_vhost(
         port, hier.server, hier.bundle, verify="require",
-        extra="TLSInteropCALearn off"))
+        extra="TLSInteropCALearn off") + status.vhost(admin))
     _, leaf, key = hier.chain("last")
     assert curl_with_cert(port, leaf, key)[0] == 0
+    c = counters(admin, port)
+    assert c["IssuerNotAdvertised"] == 1 and c["LearnedNames"] == 0, c
     server.graceful()
     assert not os.path.exists(server.path("state"))
     assert not tls.gofilter(gofilter, port, leaf, key).ok
