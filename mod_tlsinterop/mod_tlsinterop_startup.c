@@ -86,8 +86,8 @@ X509_STORE *tlsi_trust_store(SSL_CTX *ctx)
 static void audit_current(const tlsi_vhost_init_t *vi, X509 *leaf)
 {
     STACK_OF(X509) *certs = tlsi_certmsg_sent_chain(vi->ctx, leaf);
+    const char *kind = tlsi_certmsg_key_kind(leaf), *too_small = NULL;
     apr_size_t tls12, tls13, size;
-    const char *too_small = NULL;
     unsigned int code;
     int n;
 
@@ -103,8 +103,7 @@ static void audit_current(const tlsi_vhost_init_t *vi, X509 *leaf)
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, vi->s,
                  "%s: %s certificate with %d certificate(s) sent: Certificate "
                  "message TLS 1.2 %" APR_SIZE_T_FMT " bytes, TLS 1.3 %"
-                 APR_SIZE_T_FMT " bytes", vi->vhost, tlsi_certmsg_key_kind(leaf), n, tls12,
-                 tls13);
+                 APR_SIZE_T_FMT " bytes", vi->vhost, kind, n, tls12, tls13);
     if (size > TLSI_MAX_RECORD_PLAINTEXT) {
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, vi->s,
                      "%s: the %s certificate and its chain (%d certificates) "
@@ -112,8 +111,8 @@ static void audit_current(const tlsi_vhost_init_t *vi, X509 *leaf)
                      "more than one %d-byte TLS record: clients that cannot "
                      "reassemble a split handshake message will fail. A "
                      "shorter chain (no root, no cross-signed certificates) or "
-                     "an ECDSA certificate helps", vi->vhost, tlsi_certmsg_key_kind(leaf),
-                     n, size, TLSI_MAX_RECORD_PLAINTEXT);
+                     "an ECDSA certificate helps", vi->vhost, kind, n, size,
+                     TLSI_MAX_RECORD_PLAINTEXT);
     }
     for (code = 1; code <= TLSI_FRAGMENT_CODES; code++) {
         if (size > TLSI_FRAGMENT_BYTES(code)) {
@@ -129,8 +128,8 @@ static void audit_current(const tlsi_vhost_init_t *vi, X509 *leaf)
                      "Certificate message does not fit a max_fragment_length "
                      "of %s bytes: clients that negotiate such a length and "
                      "cannot reassemble a split message will fail. A shorter "
-                     "chain or an ECDSA certificate helps", vi->vhost,
-                     tlsi_certmsg_key_kind(leaf), size, too_small);
+                     "chain or an ECDSA certificate helps", vi->vhost, kind,
+                     size, too_small);
     }
 }
 
@@ -256,7 +255,8 @@ static int find_list(const tlsi_vhost_init_t *vi, vhost_list_t *l)
     return 1;
 }
 
-static void report_unmatched(vhost_list_t *l, const apr_array_header_t *unmatched)
+static void report_unmatched(vhost_list_t *l,
+                             const apr_array_header_t *unmatched)
 {
     int i;
 
@@ -337,7 +337,8 @@ static void advertise(vhost_list_t *l, STACK_OF(X509_NAME) *names)
     }
 }
 
-static void report_dropped(vhost_list_t *l, const tlsi_calist_t *order, int kept)
+static void report_dropped(vhost_list_t *l, const tlsi_calist_t *order,
+                           int kept)
 {
     int i;
 
@@ -395,10 +396,11 @@ static void report_coverage(vhost_list_t *l, const tlsi_hierarchy_t *h,
                  "%s: %d trusted CA(s) have no advertised name above them: "
                  "clients that choose a certificate by CA name (Go, .NET, "
                  "browsers) will not offer the certificates they issued. "
-                 "The root CAs do not fit the budget together: list the "
-                 "ones that must work in TLSInteropCAListPrefer, or serve "
-                 "some CAs on another vhost (names not covered are logged "
-                 "at info level)", l->vi->vhost, totals.none);
+                 "The root CAs do not all fit the budget (after any "
+                 "TLSInteropCAListPrefer names): list the ones that must "
+                 "work in TLSInteropCAListPrefer, or serve some CAs on "
+                 "another vhost (names not covered are logged at info "
+                 "level)", l->vi->vhost, totals.none);
     if (!APLOG_IS_LEVEL(l->vi->s, APLOG_INFO)) {
         return;
     }
@@ -477,8 +479,8 @@ static void trim_to_budget(vhost_list_t *l)
 
 static void advertise_none(vhost_list_t *l)
 {
-    const tlsi_calist_t *order = tlsi_calist_order(l->vi->ptemp, l->names, NULL,
-                                                   NULL);
+    const tlsi_calist_t *order = tlsi_calist_arrange(l->vi->ptemp, l->names,
+                                                     NULL);
     const tlsi_cr_shape_t *shape = shape_of(l->vi);
 
     if (order == NULL) {
