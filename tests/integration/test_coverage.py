@@ -58,3 +58,36 @@ def test_every_root_is_advertised(hier, site, version):
     assert cr.size <= 16384
     for root in hier.roots:
         assert root.rfc2253 in cr.names
+
+
+def test_coverage_report_at_start_up(hier, site):
+    """The auto budget holds every root: all 252 CAs covered.  A 1024-byte
+    budget holds a few roots: a warning, and each CA left out at info."""
+    server, ports = site
+    log = server.error_log()
+    covered = re.search(r":%d \([^)]*\): coverage of the 252 trusted CAs: "
+                        r"(\d+) by their own name, (\d+) only by an "
+                        r"ancestor's \(for clients that present their "
+                        r"chain\), 0 not at all" % ports["auto"], log)
+    assert covered, log[-3000:]
+    own, ancestor = int(covered.group(1)), int(covered.group(2))
+    assert own + ancestor == 252 and own < 252
+    assert not re.search(r":%d \(.*have no advertised name above them"
+                         % ports["auto"], log)
+
+    small = re.search(r":%d \([^)]*\): coverage of the 252 trusted CAs: "
+                      r"(\d+) by their own name, (\d+) only by an "
+                      r"ancestor's .*, (\d+) not at all" % ports["b1024"], log)
+    assert small, log[-3000:]
+    none = int(small.group(3))
+    assert none > 0 and sum(int(g) for g in small.groups()) == 252
+    assert re.search(r"\[tlsinterop:warn\].*:%d \(.*: %d trusted CA\(s\) have "
+                     r"no advertised name above them" % (ports["b1024"], none),
+                     log)
+    listed = re.findall(r"\[tlsinterop:info\].*:%d \(.*: CA not covered: (.*)"
+                        % ports["b1024"], log)
+    assert len(listed) == none
+    # The kept names are roots; what is not covered is under the others.
+    cr = tls.certreq(ports["b1024"], "1.3")
+    roots = {r.rfc2253 for r in hier.roots}
+    assert cr.names and set(cr.names) <= roots
