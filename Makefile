@@ -39,8 +39,9 @@ MOD_SO    = $(MOD_DIR)/.libs/mod_tlsinterop.so
 SAN_CFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer
 # CPPFLAGS, CFLAGS and LDFLAGS come from the environment or the command line
 # (the Debian build passes dpkg-buildflags' hardening flags).
-BUILD_CFLAGS = $(WARN) $(if $(SANITIZE),$(SAN_CFLAGS) -O1 -g,-O2 -g) \
-               $(CPPFLAGS) $(CFLAGS)
+PLAIN_CFLAGS = $(WARN) -O2 -g $(CPPFLAGS) $(CFLAGS)
+BUILD_CFLAGS = $(if $(SANITIZE),$(WARN) $(SAN_CFLAGS) -O1 -g $(CPPFLAGS) \
+               $(CFLAGS),$(PLAIN_CFLAGS))
 
 # The pure core (mod_tlsinterop/core): OpenSSL, APR and PCRE2 only, built
 # once as a static library that the module, the probe, the unit tests and
@@ -53,6 +54,11 @@ CORE_HDR  = $(wildcard $(CORE_DIR)/*.h)
 CORE_OBJ  = $(patsubst $(CORE_DIR)/%.c,$(CORE_DIR)/build/%.o,$(CORE_SRC))
 CORE_LIB  = $(CORE_DIR)/build/libtlsi_core.a
 CORE_LIBS = $(CORE_LIB) $(MOD_LIBS) $(APR_LIBS) -lpthread
+# Under SANITIZE=1 the module and the unit tests link a sanitized build of
+# the core; the probe, the clients and bench keep the plain one.
+SAN_CORE_OBJ = $(patsubst $(CORE_DIR)/%.c,$(CORE_DIR)/build-san/%.o,$(CORE_SRC))
+SAN_CORE_LIB = $(CORE_DIR)/build-san/libtlsi_core.a
+MOD_CORE_LIB = $(if $(SANITIZE),$(SAN_CORE_LIB),$(CORE_LIB))
 
 # The httpd glue: mod_tlsinterop*.c, linked with the core into the module.
 GLUE_SRC  = $(wildcard $(MOD_DIR)/*.c)
@@ -90,22 +96,30 @@ all: module tools clients
 $(MOD_DIR)/build.flags: FORCE
 	@echo '$(BUILD_CFLAGS) $(LDFLAGS)' | cmp -s - $@ || echo '$(BUILD_CFLAGS) $(LDFLAGS)' >$@
 
-core: $(CORE_LIB)
+core: $(MOD_CORE_LIB)
 
 $(CORE_DIR)/build/%.o: $(CORE_DIR)/%.c $(CORE_HDR) $(MOD_DIR)/build.flags
 	@mkdir -p $(CORE_DIR)/build
-	$(CC) $(BUILD_CFLAGS) -fPIC $(APR_CFLAGS) -c -o $@ $<
+	$(CC) $(PLAIN_CFLAGS) -fPIC $(APR_CFLAGS) -c -o $@ $<
 
 $(CORE_LIB): $(CORE_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
 
+$(CORE_DIR)/build-san/%.o: $(CORE_DIR)/%.c $(CORE_HDR) $(MOD_DIR)/build.flags
+	@mkdir -p $(CORE_DIR)/build-san
+	$(CC) $(BUILD_CFLAGS) -fPIC $(APR_CFLAGS) -c -o $@ $<
+
+$(SAN_CORE_LIB): $(SAN_CORE_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
 module: $(MOD_SO)
 
-$(MOD_SO): $(GLUE_SRC) $(GLUE_HDR) $(CORE_LIB) $(MOD_DIR)/build.flags
+$(MOD_SO): $(GLUE_SRC) $(GLUE_HDR) $(MOD_CORE_LIB) $(MOD_DIR)/build.flags
 	$(APXS) -c $(addprefix -Wc$(comma),$(BUILD_CFLAGS)) -I$(CORE_DIR) \
 	    $(addprefix -Wl$(comma),$(LDFLAGS)) -o $(MOD_DIR)/mod_tlsinterop.la \
-	    $(GLUE_SRC) $(CORE_LIB) $(MOD_LIBS) >$(MOD_DIR)/build.log 2>&1 \
+	    $(GLUE_SRC) $(MOD_CORE_LIB) $(MOD_LIBS) >$(MOD_DIR)/build.log 2>&1 \
 	    || { cat $(MOD_DIR)/build.log; exit 1; }
 	@grep -E 'warning|error' $(MOD_DIR)/build.log | grep -v -e Werror= \
 	    -e 'against the static library' || true
@@ -114,7 +128,7 @@ tools: $(PROBE)
 
 tools/build/%.o: tools/%.c $(wildcard tools/*.h) $(CORE_HDR) $(MOD_DIR)/build.flags
 	@mkdir -p tools/build
-	$(CC) $(BUILD_CFLAGS) -I$(CORE_DIR) $(APR_CFLAGS) -c -o $@ $<
+	$(CC) $(PLAIN_CFLAGS) -I$(CORE_DIR) $(APR_CFLAGS) -c -o $@ $<
 
 $(TOOLS_LIB): $(TOOLS_OBJ)
 	rm -f $@
@@ -122,21 +136,20 @@ $(TOOLS_LIB): $(TOOLS_OBJ)
 
 # It shares the module's CertificateRequest parser and legacy-agent rules.
 $(PROBE): tools/build/tlsinterop-probe.o $(TOOLS_LIB) $(CORE_LIB)
-	$(CC) $(BUILD_CFLAGS) $(LDFLAGS) -o $@ $< $(TOOLS_LIB) $(CORE_LIBS)
+	$(CC) $(PLAIN_CFLAGS) $(LDFLAGS) -o $@ $< $(TOOLS_LIB) $(CORE_LIBS)
 
 clients: $(CLIENTS)
 
 # The clients share the probe's record tracking and connecting.
 tests/clients/%: tests/clients/%.c $(TOOLS_LIB) $(wildcard tools/*.h)
-	$(CC) $(WARN) -O2 -g $(if $(SANITIZE),$(SAN_CFLAGS)) -Itools -o $@ $< \
-	    $(TOOLS_LIB) $(SSL_LIBS)
+	$(CC) $(WARN) -O2 -g -Itools -o $@ $< $(TOOLS_LIB) $(SSL_LIBS)
 
 unit-tests: $(UNIT_TESTS)
 
-tests/unit/bin/%: tests/unit/%.c $(CORE_LIB) $(CORE_HDR) tests/unit/*.h
+tests/unit/bin/%: tests/unit/%.c $(MOD_CORE_LIB) $(CORE_HDR) tests/unit/*.h
 	@mkdir -p tests/unit/bin
 	$(CC) $(WARN) -O1 -g $(if $(SANITIZE),$(SAN_CFLAGS)) -I$(CORE_DIR) \
-	    $(APR_CFLAGS) -o $@ $< $(CORE_LIBS)
+	    $(APR_CFLAGS) -o $@ $< $(MOD_CORE_LIB) $(MOD_LIBS) $(APR_LIBS) -lpthread
 
 check-core:
 	@tests/check-core.sh $(CORE_DIR)
@@ -221,7 +234,8 @@ demo-stop:
 clean:
 	rm -rf $(MOD_DIR)/.libs $(MOD_DIR)/*.la $(MOD_DIR)/*.lo $(MOD_DIR)/*.slo \
 	       $(MOD_DIR)/*.o $(MOD_DIR)/build.log $(MOD_DIR)/build.flags \
-	       $(CORE_DIR)/build $(CORE_DIR)/build-fuzz tools/build \
+	       $(CORE_DIR)/build $(CORE_DIR)/build-san $(CORE_DIR)/build-fuzz \
+	       tools/build \
 	       tests/unit/bin $(CLIENTS) \
 	       bench/fragfit_cost bench/hsrate $(PROBE) tests/fuzz/bin dist
 	find tests -name __pycache__ -type d -prune -exec rm -rf {} +

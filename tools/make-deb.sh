@@ -95,7 +95,7 @@ git ls-files -z | tar --null -T - --ignore-failed-read -cf - | tar -xf - -C "$sr
 
 # The package is built from debian/rules alone, whatever make variables
 # (SANITIZE=1, ...) the caller had.
-unset MAKEFLAGS MAKELEVEL MFLAGS MAKEOVERRIDES
+unset MAKEFLAGS MAKELEVEL MFLAGS MAKEOVERRIDES SANITIZE
 build="dpkg-buildpackage --no-sign -Jauto"
 # No network: in a namespace of its own when that is allowed (as root).
 if [ "$(id -u)" -eq 0 ] && unshare --net true 2>/dev/null; then

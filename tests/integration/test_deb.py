@@ -40,7 +40,8 @@ def make_env():
     """Our environment without make's: the package is built as from a
     shell, whatever make test was given (SANITIZE=1 ...)."""
     env = dict(os.environ)
-    for name in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES"):
+    for name in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES",
+                 "SANITIZE"):
         env.pop(name, None)
     return env
 
