@@ -62,6 +62,13 @@ typedef struct {
      * NULL again once the next request arrives or the close is counted */
     const request_rec *announced;
     server_rec *announced_server;
+    /* the hint for the last vhost a request named, or NULL for none */
+    const server_rec *hint_server;
+    const struct tlsi_hint *hint;
+    /* where ap_mpm_query() answers mpm_stopping(): a local variable whose
+     * address escapes would cost every log_transaction call, most of
+     * which never ask, a stack-protector canary */
+    int mpm_state;
 } conn_data_t;
 
 static const char *const close_fates[] = {
@@ -83,13 +90,18 @@ static int has_work(const tlsi_srv_state_t *srv)
            || srv->request_margin != TLSI_MARGIN_OFF;
 }
 
+/* The module's state for c, or NULL before applies() first made it. */
+static conn_data_t *conn_data(const conn_rec *c)
+{
+    return ap_get_module_config(c->conn_config, &tlsinterop_module);
+}
+
 /* The module's state for a TLS connection, made on its first request, or
  * NULL when the connection is not TLS.  Only a positive answer is kept: a
  * plain connection may still upgrade to TLS (RFC 2817). */
 static conn_data_t *tls_conn_data(conn_rec *c)
 {
-    conn_data_t *state = ap_get_module_config(c->conn_config,
-                                               &tlsinterop_module);
+    conn_data_t *state = conn_data(c);
 
     if (state == NULL && ap_ssl_conn_is_ssl(c)) {
         state = apr_pcalloc(c->pool, sizeof(*state));
@@ -100,12 +112,14 @@ static conn_data_t *tls_conn_data(conn_rec *c)
 
 /*
  * The start-up state of r's server when the module has work for r:
- * HTTP/1.x over TLS, in a server with rules; cheapest tests first.  Else NULL.  HTTP/2
- * streams run on secondary connections (c->master); r->proto_num is no
- * test, as an HTTP/1.x request line may claim any version ("HTTP/9.9")
- * and httpd still answers it as HTTP/1.1.
+ * HTTP/1.x over TLS, in a server with rules; cheapest tests first.  Else
+ * NULL.  HTTP/2 streams run on secondary connections (c->master);
+ * r->proto_num is no test, as an HTTP/1.x request line may claim any
+ * version ("HTTP/9.9") and httpd still answers it as HTTP/1.1.  Once it
+ * answered, the connection has its state: conn_data() is never NULL for
+ * r and later requests.
  */
-static const tlsi_srv_state_t *applies(request_rec *r)
+static APR_INLINE const tlsi_srv_state_t *applies(request_rec *r)
 {
     conn_rec *c = r->connection;
     const tlsi_srv_state_t *srv;
@@ -131,7 +145,7 @@ static const tlsi_agent_rule_t *match_agent(request_rec *r,
 {
     const char *agent = apr_table_get(r->headers_in, "User-Agent");
     apr_size_t len = agent ? strlen(agent) : 0;
-    conn_data_t *state = tls_conn_data(r->connection);
+    conn_data_t *state = conn_data(r->connection);
 
     if (agent == NULL) {
         agent = "";
@@ -150,26 +164,25 @@ static const tlsi_agent_rule_t *match_agent(request_rec *r,
     return state->rule;
 }
 
+/* The rule recorded for r (&no_rule for none), or NULL before
+ * record_rule(). */
 static const tlsi_agent_rule_t *recorded_rule(const request_rec *r)
 {
     return ap_get_module_config(r->request_config, &tlsinterop_module);
 }
 
 /*
- * The legacy-agent rule r's User-Agent matches, or NULL.  Looked up once
+ * Look up and record the legacy-agent rule r's User-Agent matches, once
  * per request (match_agent() remembers the connection's last User-Agent),
- * or taken over from the request an internal redirect came from; a request
- * that matches no rule stores a pointer and allocates nothing.
+ * or take it over from the request an internal redirect came from; a
+ * request that matches no rule records &no_rule and allocates nothing.
  */
-static const tlsi_agent_rule_t *agent_rule(request_rec *r,
-                                           const tlsi_srv_state_t *srv)
+static const tlsi_agent_rule_t *record_rule(request_rec *r,
+                                            const tlsi_srv_state_t *srv)
 {
-    const tlsi_agent_rule_t *rule = recorded_rule(r);
+    const tlsi_agent_rule_t *rule = NULL;
     const request_rec *prev;
 
-    if (rule != NULL) {
-        return rule == &no_rule ? NULL : rule;
-    }
     for (prev = r->prev; rule == NULL && prev != NULL; prev = prev->prev) {
         rule = recorded_rule(prev);
     }
@@ -188,6 +201,19 @@ static const tlsi_agent_rule_t *agent_rule(request_rec *r,
         apr_table_setn(r->subprocess_env, TLSI_ENV_AGENT_RULE, rule->pattern);
     }
     ap_set_module_config(r->request_config, &tlsinterop_module, (void *)rule);
+    return rule;
+}
+
+/* The legacy-agent rule r's User-Agent matches, or NULL.  Inline: after
+ * the first call for r it is one look-up. */
+static APR_INLINE const tlsi_agent_rule_t *agent_rule(
+    request_rec *r, const tlsi_srv_state_t *srv)
+{
+    const tlsi_agent_rule_t *rule = recorded_rule(r);
+
+    if (rule == NULL) {
+        rule = record_rule(r, srv);
+    }
     return rule == &no_rule ? NULL : rule;
 }
 
@@ -214,8 +240,7 @@ static tlsi_shutdown_e connection_shutdown_mode(const conn_rec *c)
 int tlsi_conn_post_read_request(request_rec *r)
 {
     conn_rec *c = r->connection;
-    conn_data_t *state = ap_get_module_config(c->conn_config,
-                                               &tlsinterop_module);
+    conn_data_t *state = conn_data(c);
     const tlsi_srv_state_t *srv;
     const tlsi_agent_rule_t *rule;
 
@@ -264,13 +289,23 @@ static apr_interval_time_t enforced_timeout(const request_rec *r)
     return r->connection->base_server->keep_alive_timeout;
 }
 
-/* The start-up-made hint of r's server for seconds, or NULL. */
-static const struct tlsi_hint *find_hint(const tlsi_srv_state_t *srv,
-                                         int seconds)
+/* The start-up-made hint for r, or NULL for none.  It depends only on r's
+ * server and the connection's base server, so a connection keeps the last
+ * one. */
+static const struct tlsi_hint *find_hint(const request_rec *r,
+                                         const tlsi_srv_state_t *srv)
 {
-    int at = tlsi_hints_find(srv->hint_set, seconds);
+    conn_data_t *state = conn_data(r->connection);
 
-    return at >= 0 ? &srv->hints[at] : NULL;
+    if (state->hint_server != r->server) {
+        int seconds = tlsi_hint_seconds(enforced_timeout(r),
+                                        srv->request_margin);
+        int at = tlsi_hints_find(srv->hint_set, seconds);
+
+        state->hint = at >= 0 ? &srv->hints[at] : NULL;
+        state->hint_server = r->server;
+    }
+    return state->hint;
 }
 
 /*
@@ -289,9 +324,10 @@ static void announce_timeout(request_rec *r, const struct tlsi_hint *hint,
     if (r->proto_num >= HTTP_VERSION(1, 1)) {
         const char *connection = apr_table_get(r->headers_in, "Connection");
 
-        /* Browsers send exactly "keep-alive": no token scan for them. */
+        /* Browsers send exactly "keep-alive": no token scan for them, and
+         * strcmp() is the cheapest test (ap_find_token() ignores case). */
         if (connection == NULL
-            || (strcasecmp(connection, "keep-alive") != 0
+            || (strcmp(connection, "keep-alive") != 0
                 && !ap_find_token(r->pool, connection, "keep-alive"))) {
             undo->connection_in = connection;
             undo->token_added = 1;
@@ -324,7 +360,6 @@ static const struct tlsi_hint *decide(request_rec *r, hint_undo_t *undo)
 {
     const tlsi_srv_state_t *srv = tlsi_srv_state(r->server);
     const struct tlsi_hint *hint;
-    int seconds;
 
     if (agent_rule(r, srv) != NULL) {
         force_close(r);
@@ -333,8 +368,7 @@ static const struct tlsi_hint *decide(request_rec *r, hint_undo_t *undo)
     if (srv->request_margin == TLSI_MARGIN_OFF) {
         return NULL;
     }
-    seconds = tlsi_hint_seconds(enforced_timeout(r), srv->request_margin);
-    hint = find_hint(srv, seconds);
+    hint = find_hint(r, srv);
     if (hint == NULL) {
         /* No timeout left to advertise that a client could rely on. */
         force_close(r);
@@ -362,7 +396,7 @@ static void record_fate(request_rec *r, const struct tlsi_hint *hint)
     const char *fate;
 
     if (r->connection->keepalive == AP_CONN_KEEPALIVE) {
-        conn_data_t *state = tls_conn_data(r->connection);
+        conn_data_t *state = conn_data(r->connection);
 
         state->announced = r;
         state->announced_server = r->server;
@@ -398,7 +432,11 @@ static apr_status_t connection_filter_out(ap_filter_t *f,
     undo_hint(r, &undo);
     if (r->sent_bodyct) {
         record_fate(r, hint);
-        ap_remove_output_filter(f);
+        /* Usually this pass was the whole response (ap_pass_brigade() set
+         * eos_sent): then no later pass needs the filter out of its way. */
+        if (!r->eos_sent) {
+            ap_remove_output_filter(f);
+        }
     }
     return rv;
 }
@@ -420,9 +458,15 @@ static int filter_present(const request_rec *r)
  * insert_filter added. */
 void tlsi_conn_insert_filter(request_rec *r)
 {
-    const tlsi_srv_state_t *srv;
+    const tlsi_srv_state_t *srv = tlsi_srv_state(r->server);
 
-    if (r->main != NULL || (srv = applies(r)) == NULL) {
+    /* Cheapest tests first: most servers have no rule and no hint. */
+    if (!has_work(srv) || r->main != NULL) {
+        return;
+    }
+    /* post_read_request recorded a rule (or none) for r only where the
+     * module applies; an internal redirect's request is not yet known. */
+    if (recorded_rule(r) == NULL && applies(r) == NULL) {
         return;
     }
     if (srv->request_margin == TLSI_MARGIN_OFF
@@ -434,30 +478,30 @@ void tlsi_conn_insert_filter(request_rec *r)
     }
 }
 
-static int mpm_stopping(void)
+static int mpm_stopping(conn_data_t *state)
 {
-    int state;
-
-    return ap_mpm_query(AP_MPMQ_MPM_STATE, &state) == APR_SUCCESS
-           && state == AP_MPMQ_STOPPING;
+    return ap_mpm_query(AP_MPMQ_MPM_STATE, &state->mpm_state) == APR_SUCCESS
+           && state->mpm_state == AP_MPMQ_STOPPING;
 }
 
 /* Before mod_log_config, so that the logged fate is the real one. */
 int tlsi_conn_log_transaction(request_rec *r)
 {
-    conn_data_t *state;
+    conn_data_t *state = conn_data(r->connection);
     int stopping;
 
+    /* Most connections: the module never had work for them. */
+    if (state == NULL) {
+        return DECLINED;
+    }
     while (r->next != NULL) {
         r = r->next;
     }
-    state = ap_get_module_config(r->connection->conn_config,
-                                 &tlsinterop_module);
     /* A client that went away broke no promise of ours. */
-    if (state == NULL || state->announced != r || r->connection->aborted) {
+    if (state->announced != r || r->connection->aborted) {
         return DECLINED;
     }
-    stopping = mpm_stopping();
+    stopping = mpm_stopping(state);
     if (r->connection->keepalive == AP_CONN_KEEPALIVE && !stopping) {
         return DECLINED;
     }
@@ -489,7 +533,7 @@ int tlsi_conn_pre_close(conn_rec *c)
                                                &tlsinterop_module);
 
     if (state == NULL || state->announced == NULL || c->aborted
-        || !mpm_stopping()) {
+        || !mpm_stopping(state)) {
         return OK;
     }
     state->announced = NULL;
