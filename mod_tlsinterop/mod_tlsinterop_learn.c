@@ -232,10 +232,9 @@ static apr_status_t release_learner(void *data)
 
 void tlsi_learn_watch(const tlsi_vhost_init_t *vi, STACK_OF(X509_NAME) *names,
                       const int *rank, tlsi_learned_t *state,
-                      const char *file)
+                      const apr_array_header_t *learned, const char *file)
 {
     tlsi_learner_t *l = apr_pcalloc(vi->pconf, sizeof(*l));
-    apr_array_header_t *known;
     char *known_flags;
     int count = sk_X509_NAME_num(names), i;
 
@@ -252,13 +251,11 @@ void tlsi_learn_watch(const tlsi_vhost_init_t *vi, STACK_OF(X509_NAME) *names,
     l->rank = rank;
     l->state = state;
     known_flags = apr_pcalloc(vi->pconf, count + 1);
-    known = tlsi_namemap_match(vi->ptemp, l->map,
-                               tlsi_learned_subjects(vi->ptemp, state), NULL);
-    for (i = 0; i < known->nelts; i++) {
-        known_flags[APR_ARRAY_IDX(known, i, int)] = 1;
+    for (i = 0; learned != NULL && i < learned->nelts; i++) {
+        known_flags[APR_ARRAY_IDX(learned, i, int)] = 1;
     }
     l->known = known_flags;
-    l->known_count = known->nelts;
+    l->known_count = learned != NULL ? learned->nelts : 0;
     l->path = file;
     SSL_CTX_set_cert_verify_callback(vi->ctx, verify_and_learn, l);
     APR_ARRAY_PUSH(generation_of(vi->pconf)->learners, tlsi_learner_t *) = l;

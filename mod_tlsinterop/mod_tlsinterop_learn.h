@@ -49,11 +49,12 @@ tlsi_learned_t *tlsi_learn_load(const tlsi_vhost_init_t *vi,
  * vhost learns, record the names of the vhost's list in their chains.
  * names is a copy of the whole list before trimming, which this takes
  * over; rank[i] is the place of its name i in the advertised order; state
- * and file come from tlsi_learn_load (file NULL: count only).
+ * and file come from tlsi_learn_load (file NULL: count only), and learned
+ * holds the indices of the names the file already had.
  */
 void tlsi_learn_watch(const tlsi_vhost_init_t *vi, STACK_OF(X509_NAME) *names,
                       const int *rank, tlsi_learned_t *state,
-                      const char *file);
+                      const apr_array_header_t *learned, const char *file);
 
 /* post_config, after every init_server: shared memory for this
  * generation's counts, and saving them when it ends. */

@@ -64,7 +64,7 @@ typedef struct {
     tlsi_learned_t *state;              /* what learning read, or NULL */
     const char *learn_file;
     apr_array_header_t *perm;           /* every index, in priority order */
-    const tlsi_calist_t *order;         /* the names in that order */
+    const tlsi_calist_t *order;         /* the names in that order, pconf */
     apr_size_t before;                  /* CertificateRequest, all names */
     /* Step 3, trim: */
     int trimmed;                        /* the list was cut or emptied */
@@ -316,7 +316,8 @@ static int order_names(vhost_list_t *l)
     }
     l->perm = tlsi_cover_order(vi->ptemp, l->hierarchy, l->names,
                                l->preferred, l->learned, l->shape, l->budget);
-    l->order = tlsi_calist_arrange(vi->ptemp, l->names, l->perm);
+    /* From pconf: a list that keeps all its names advertises this one. */
+    l->order = tlsi_calist_arrange(vi->pconf, l->names, l->perm);
     return l->order != NULL;
 }
 
@@ -423,7 +424,7 @@ static void trim_to_budget(vhost_list_t *l)
     int kept;
 
     if (l->before <= l->budget) {
-        l->advertised = tlsi_calist_arrange(vi->pconf, l->names, l->perm);
+        l->advertised = order;
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, vi->s,
                      "%s: %d CA names, CertificateRequest %" APR_SIZE_T_FMT
                      " bytes, within the %" APR_SIZE_T_FMT "-byte budget; "
@@ -471,7 +472,7 @@ static void trim_to_budget(vhost_list_t *l)
     report_coverage(l, l->hierarchy, l->perm, kept);
     report_dropped(l, order, kept);
     tlsi_learn_watch(vi, whole, tlsi_cover_rank(vi->pconf, l->perm),
-                     l->state, l->learn_file);
+                     l->state, l->learned, l->learn_file);
     advertise(l, kept_names);
     l->trimmed = 1;
     l->advertised = tlsi_calist_arrange(vi->pconf, kept_names, NULL);
