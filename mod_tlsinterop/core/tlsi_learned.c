@@ -228,6 +228,18 @@ static int expect(const char **at, const char *end, const char *word)
     return 1;
 }
 
+/* The number in the n digits at at: the text is not NUL-terminated, so
+ * atoi() could read past its end. */
+static int digits(const char *at, int n)
+{
+    int value = 0;
+
+    while (n-- > 0) {
+        value = value * 10 + (*at++ - '0');
+    }
+    return value;
+}
+
 static int parse_day(const char *at, const char *end, int *day)
 {
     apr_time_exp_t tm, back;
@@ -243,9 +255,9 @@ static int parse_day(const char *at, const char *end, int *day)
         }
     }
     memset(&tm, 0, sizeof(tm));
-    tm.tm_year = atoi(at) - 1900;
-    tm.tm_mon = atoi(at + 5) - 1;
-    tm.tm_mday = atoi(at + 8);
+    tm.tm_year = digits(at, 4) - 1900;
+    tm.tm_mon = digits(at + 5, 2) - 1;
+    tm.tm_mday = digits(at + 8, 2);
     if (tm.tm_year < 70 || tm.tm_mon < 0 || tm.tm_mon > 11
         || tm.tm_mday < 1 || tm.tm_mday > 31
         || apr_time_exp_gmt_get(&t, &tm) != APR_SUCCESS) {
