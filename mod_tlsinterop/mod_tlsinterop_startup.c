@@ -545,12 +545,6 @@ static void trim(vhost_list_t *l)
 
 /* -- 4. fragment lists: prefixes for a negotiated max_fragment_length ---- */
 
-static apr_status_t release_fit(void *fit)
-{
-    tlsi_fragment_fit_release(fit);
-    return APR_SUCCESS;
-}
-
 /* Prepare the per-fragment-length lists, prefixes of the vhost's
  * priority order; 1 if some length needs one. */
 static int prepare_fragment_lists(const tlsi_vhost_init_t *vi,
@@ -568,16 +562,9 @@ static int prepare_fragment_lists(const tlsi_vhost_init_t *vi,
         || order == NULL || order->count == 0) {
         return 0;
     }
-    switch (tlsi_fragment_fit_prepare(&hs->fit, order, shape_of(vi))) {
-    case 0:
-        return 0;
-    case -1:
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, vi->s, "%s: out of memory "
-                     "preparing CA lists for max_fragment_length", vi->vhost);
+    if (!tlsi_fragment_fit_prepare(&hs->fit, order, shape_of(vi))) {
         return 0;
     }
-    apr_pool_cleanup_register(vi->pconf, &hs->fit, release_fit,
-                              apr_pool_cleanup_null);
     for (code = 1; code <= TLSI_FRAGMENT_CODES; code++) {
         counts = apr_psprintf(vi->ptemp, "%s%s%u bytes: %d", counts,
                               code > 1 ? ", " : "", TLSI_FRAGMENT_BYTES(code),

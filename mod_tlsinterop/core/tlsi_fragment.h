@@ -9,15 +9,14 @@
  * tlsi_fragment: the CA names to advertise on a connection that negotiated
  * max_fragment_length (RFC 6066: 512, 1024, 2048 or 4096 bytes).
  *
- * Pure core: needs OpenSSL and APR only.  The names that fit each length
- * (by the larger of the TLS 1.2 and 1.3 messages, as the vhost's budget)
- * are worked out once, as stacks that point into the vhost's list.  A
- * connection that needs a shorter list gets a copy of such a stack, not of
- * the names: copying a name costs about 5 us with OpenSSL 3.0, where a
- * stack of pointers costs next to nothing.  The connection borrows the
- * names, as all connections share the context's own list; an SSL ex_data
- * free callback empties the borrowed stack before OpenSSL frees the
- * connection's lists, so the names are never freed with it.
+ * Pure core: needs OpenSSL and APR only.  The number of names that fit
+ * each length (by the larger of the TLS 1.2 and 1.3 messages, as the
+ * vhost's budget) is worked out once.  A connection that needs a shorter
+ * list gets copies of those names, which it owns and frees itself, as
+ * OpenSSL documents for SSL_set_client_CA_list(): nothing a connection
+ * holds points into the vhost's list, whatever order OpenSSL frees a
+ * connection's parts in.  Copying costs a few microseconds a name, on the
+ * rare connections that negotiate the extension (make bench-fragfit).
  */
 #ifndef TLSI_FRAGMENT_H
 #define TLSI_FRAGMENT_H
@@ -33,21 +32,16 @@
 typedef struct tlsi_fragment_fit {
     const tlsi_calist_t *order;    /* the advertised list, in its order */
     int kept[TLSI_FRAGMENT_CODES];  /* names that fit, by code - 1 */
-    /* the first kept names, pointing into order; NULL where all fit */
-    STACK_OF(X509_NAME) *lists[TLSI_FRAGMENT_CODES];
 } tlsi_fragment_fit_t;
 
 /*
- * Work out what fits each length for order and shape.  The names of order
- * must outlive fit and every connection that uses it.  Returns 1 if some
- * length needs fewer names than order holds, 0 if the list fits every
- * length, -1 when out of memory.  Release with tlsi_fragment_fit_release().
+ * Work out what fits each length for order and shape.  order must outlive
+ * fit (connections copy what they are given).  Returns 1 if some length
+ * needs fewer names than order holds, 0 if the list fits every length.
  */
 int tlsi_fragment_fit_prepare(tlsi_fragment_fit_t *fit,
                               const tlsi_calist_t *order,
                               const tlsi_cr_shape_t *shape);
-
-void tlsi_fragment_fit_release(tlsi_fragment_fit_t *fit);
 
 /*
  * From a server's certificate callback: give ssl the names that fit its

@@ -11,10 +11,12 @@
  * stacks do.  It aborts the handshake the moment it sees one.
  *
  * usage: splitcheck [-tls1_2|-tls1_3] [-servername NAME] [-maxfrag N]
- *                   [-cert FILE -key FILE] [-v] host port
+ *                   [-cert FILE -key FILE] [-count N] [-v] host port
  *
  * Exit status: 0 handshake done, no message split; 1 a message was split
- * (refused); 2 any other failure.
+ * (refused); 2 any other failure.  With -count N it makes N connections one
+ * after another, stops at the first that does not succeed and exits with
+ * its status.
  *
  * Record boundaries come from OpenSSL's message callback, through the
  * tracker the tlsinterop-probe tool uses (tools/probe_track.c).
@@ -49,20 +51,82 @@ static int maxfrag_code(const char *arg)
 static void usage(void)
 {
     fprintf(stderr, "usage: splitcheck [-tls1_2|-tls1_3] [-servername NAME] "
-            "[-maxfrag 512|1024|2048|4096] [-cert FILE -key FILE] [-v] "
-            "host port\n");
+            "[-maxfrag 512|1024|2048|4096] [-cert FILE -key FILE] [-count N] "
+            "[-v] host port\n");
     exit(2);
+}
+
+typedef struct options {
+    const char *servername, *host, *port;
+    int maxfrag, verbose;
+} options_t;
+
+/* One connection and handshake: 0, 1 or 2 as the exit status says. */
+static int handshake_once(SSL_CTX *ctx, const options_t *o, int quiet)
+{
+    const probe_msg_t *certreq;
+    probe_track_t t;
+    char err[256];
+    int i, rc, fd;
+    SSL *ssl;
+
+    fd = probe_connect(o->host, o->port, 20, err, sizeof(err));
+    if (fd < 0) {
+        fprintf(stderr, "splitcheck: %s\n", err);
+        return 2;
+    }
+    ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd);
+    if (o->servername) {
+        SSL_set_tlsext_host_name(ssl, o->servername);
+    }
+    if (o->maxfrag) {
+        SSL_set_tlsext_max_fragment_length(ssl, o->maxfrag);
+    }
+    probe_track_init(&t, fd, -1);
+    probe_track_attach(&t, ssl);
+
+    rc = SSL_connect(ssl);
+    for (i = 0; o->verbose && i < t.count; i++) {
+        fprintf(stderr, "<<< %s, %zu bytes, %d record(s)\n",
+                probe_message_name(t.msgs[i].type), t.msgs[i].len,
+                t.msgs[i].records);
+    }
+    if (t.split >= 0) {
+        printf("refused: %s of %zu bytes split across %d records\n",
+               probe_message_name(t.msgs[t.split].type), t.msgs[t.split].len,
+               t.msgs[t.split].records);
+        rc = 1;
+    }
+    else if (rc != 1) {
+        fprintf(stderr, "splitcheck: handshake failed\n");
+        ERR_print_errors_fp(stderr);
+        rc = 2;
+    }
+    else {
+        if (!quiet) {
+            printf("ok: %s, %s", SSL_get_version(ssl), SSL_get_cipher(ssl));
+            certreq = probe_track_find(&t, SSL3_MT_CERTIFICATE_REQUEST);
+            if (certreq != NULL) {
+                printf(", CertificateRequest %zu bytes in %d record(s)",
+                       certreq->len, certreq->records);
+            }
+            printf("\n");
+        }
+        SSL_shutdown(ssl);
+        rc = 0;
+    }
+    SSL_free(ssl);
+    close(fd);
+    return rc;
 }
 
 int main(int argc, char **argv)
 {
-    const char *servername = NULL, *cert = NULL, *key = NULL;
-    int version = 0, maxfrag = 0, verbose = 0, i, rc, fd;
-    const probe_msg_t *certreq;
-    probe_track_t t;
-    char err[256];
+    const char *cert = NULL, *key = NULL;
+    options_t o = { 0 };
+    int version = 0, count = 1, i, n, rc = 0;
     SSL_CTX *ctx;
-    SSL *ssl;
 
     /* Writes after the abort must fail, not kill us. */
     signal(SIGPIPE, SIG_IGN);
@@ -74,10 +138,10 @@ int main(int argc, char **argv)
             version = TLS1_3_VERSION;
         }
         else if (!strcmp(argv[i], "-v")) {
-            verbose = 1;
+            o.verbose = 1;
         }
         else if (i + 1 < argc && !strcmp(argv[i], "-servername")) {
-            servername = argv[++i];
+            o.servername = argv[++i];
         }
         else if (i + 1 < argc && !strcmp(argv[i], "-cert")) {
             cert = argv[++i];
@@ -85,9 +149,15 @@ int main(int argc, char **argv)
         else if (i + 1 < argc && !strcmp(argv[i], "-key")) {
             key = argv[++i];
         }
+        else if (i + 1 < argc && !strcmp(argv[i], "-count")) {
+            count = atoi(argv[++i]);
+            if (count < 1) {
+                usage();
+            }
+        }
         else if (i + 1 < argc && !strcmp(argv[i], "-maxfrag")) {
-            maxfrag = maxfrag_code(argv[++i]);
-            if (maxfrag < 0) {
+            o.maxfrag = maxfrag_code(argv[++i]);
+            if (o.maxfrag < 0) {
                 usage();
             }
         }
@@ -98,6 +168,8 @@ int main(int argc, char **argv)
     if (argc - i != 2) {
         usage();
     }
+    o.host = argv[i];
+    o.port = argv[i + 1];
 
     ctx = SSL_CTX_new(TLS_client_method());
     SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
@@ -113,50 +185,12 @@ int main(int argc, char **argv)
         ERR_print_errors_fp(stderr);
         return 2;
     }
-
-    fd = probe_connect(argv[i], argv[i + 1], 20, err, sizeof(err));
-    if (fd < 0) {
-        fprintf(stderr, "splitcheck: %s\n", err);
-        return 2;
+    for (n = 0; n < count && rc == 0; n++) {
+        rc = handshake_once(ctx, &o, n + 1 < count);
     }
-    ssl = SSL_new(ctx);
-    SSL_set_fd(ssl, fd);
-    if (servername) {
-        SSL_set_tlsext_host_name(ssl, servername);
+    if (count > 1) {
+        printf("%d of %d connections done\n", rc == 0 ? n : n - 1, count);
     }
-    if (maxfrag) {
-        SSL_set_tlsext_max_fragment_length(ssl, maxfrag);
-    }
-    probe_track_init(&t, fd, -1);
-    probe_track_attach(&t, ssl);
-
-    rc = SSL_connect(ssl);
-    for (i = 0; verbose && i < t.count; i++) {
-        fprintf(stderr, "<<< %s, %zu bytes, %d record(s)\n",
-                probe_message_name(t.msgs[i].type), t.msgs[i].len,
-                t.msgs[i].records);
-    }
-    if (t.split >= 0) {
-        printf("refused: %s of %zu bytes split across %d records\n",
-               probe_message_name(t.msgs[t.split].type), t.msgs[t.split].len,
-               t.msgs[t.split].records);
-        return 1;
-    }
-    if (rc != 1) {
-        fprintf(stderr, "splitcheck: handshake failed\n");
-        ERR_print_errors_fp(stderr);
-        return 2;
-    }
-    printf("ok: %s, %s", SSL_get_version(ssl), SSL_get_cipher(ssl));
-    certreq = probe_track_find(&t, SSL3_MT_CERTIFICATE_REQUEST);
-    if (certreq != NULL) {
-        printf(", CertificateRequest %zu bytes in %d record(s)", certreq->len,
-               certreq->records);
-    }
-    printf("\n");
-    SSL_shutdown(ssl);
-    SSL_free(ssl);
     SSL_CTX_free(ctx);
-    close(fd);
-    return 0;
+    return rc;
 }

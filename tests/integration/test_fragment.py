@@ -87,6 +87,25 @@ def test_list_fits_the_negotiated_fragment_length(site, length):
 
 
 @pytest.mark.parametrize("version", VERSIONS)
+def test_many_fitted_connections_crash_no_child(site, version):
+    """500 connections per version (1,000 in all), 125 per length: each gets
+    a list of its own, and freeing it leaves the vhost's names alone.  The
+    list used to borrow the vhost's names and rely on the order in which
+    OpenSSL frees a connection's parts; OpenSSL 3.5 frees them in another
+    order, and every such connection crashed its child.  A crash shows here
+    as a failed handshake and as a signal line in the error log, which the
+    log check fails on."""
+    for length in LENGTHS:
+        status, out = tls.splitcheck(site.ports["fit"], version,
+                                     args=["-maxfrag", str(length),
+                                           "-count", "125"])
+        assert status == 0, out
+        assert "125 of 125 connections done" in out
+    # The vhost's own list is whole after all of them.
+    assert len(measure(site, "fit", version).names) == 60
+
+
+@pytest.mark.parametrize("version", VERSIONS)
 def test_feature_off_sends_the_whole_list(site, version):
     cr = measure(site, "nofit", version, 1024)
     assert len(cr.names) == 60 and cr.size > 1024
