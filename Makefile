@@ -12,6 +12,9 @@
 #   make bench      benchmarks, written to bench/RESULTS.md (QUICK=1: short;
 #                   ONLY=step,... : some sections, merged into RESULTS.md)
 #   make fuzz       run each libFuzzer target FUZZ_SECONDS (default 300)
+#   make test-matrix  make demo and make test on Debian 11, 12 and 13, each
+#                   in a fresh debootstrap root (RELEASES="trixie ..." for
+#                   some of them)
 #   make clean      remove build output
 
 APXS      ?= apxs
@@ -88,7 +91,8 @@ FUZZ_SMOKE_SECONDS ?= 10
 
 .PHONY: all core module tools clients unit-tests test unit check-core \
         integration deps install demo demo-stop clean bench bench-deps \
-        bench-fragfit fuzz fuzz-targets fuzz-smoke deb deb-deps FORCE
+        bench-fragfit fuzz fuzz-targets fuzz-smoke deb deb-deps test-matrix \
+        FORCE
 
 all: module tools clients
 
@@ -190,6 +194,12 @@ integration: all
 
 deps:
 	@tests/install-deps.sh
+
+# The committed tree (a clone of HEAD), as a newcomer runs it, on each
+# release: see tests/matrix/run.sh.
+test-matrix:
+	@EXTRA_PACKAGES=debootstrap tests/install-deps.sh
+	tests/matrix/run.sh $(RELEASES)
 
 # Cost of fitting the CA list to a negotiated max_fragment_length.
 bench/fragfit_cost: bench/fragfit_cost.c $(CORE_LIB) $(CORE_HDR)
