@@ -37,6 +37,7 @@
 #include <openssl/ssl.h>
 
 #include "tlsi_fragment.h"
+#include "tlsi_ossl.h"
 #include "tlsi_probe.h"
 #include "../tests/unit/tlsi_testnames.h"
 
@@ -69,10 +70,10 @@ static void make_identity(void)
 {
     X509_NAME *name;
 
-    server_key = EVP_EC_gen("P-256");
+    server_key = tlsi_ossl_ec_key(NID_X9_62_prime256v1);
     server_cert = X509_new();
     name = X509_get_subject_name(server_cert);
-    X509_set_version(server_cert, X509_VERSION_3);
+    X509_set_version(server_cert, TLSI_X509_V3);
     X509_gmtime_adj(X509_getm_notBefore(server_cert), 0);
     X509_gmtime_adj(X509_getm_notAfter(server_cert), 3600);
     X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,

@@ -10,6 +10,7 @@
 
 #include "mod_tlsinterop_counters.h"
 #include "mod_tlsinterop_handshake.h"
+#include "tlsi_ossl.h"
 
 /* SSL_CTX ex_data: the vhost's tlsi_handshake_t, for the info callback. */
 static int handshake_index = -1;
@@ -31,7 +32,7 @@ static void on_info(const SSL *ssl, int where, int ret)
         chained(ssl, where, ret);
     }
     if (where & SSL_CB_HANDSHAKE_DONE) {
-        none = SSL_get0_peer_certificate(ssl) == NULL;
+        none = !tlsi_ossl_peer_sent_certificate(ssl);
     }
     else if ((where & SSL_CB_WRITE_ALERT) && (ret >> 8) == SSL3_AL_FATAL) {
         /* Refused while reading an empty Certificate (SSLVerifyClient

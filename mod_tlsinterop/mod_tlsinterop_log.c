@@ -15,6 +15,7 @@
 #include "tlsi_agent.h"
 #include "mod_tlsinterop_config.h"
 #include "mod_tlsinterop_log.h"
+#include "tlsi_ossl.h"
 #include "tlsi_version.h"
 
 APLOG_USE_MODULE(tlsinterop);
@@ -53,14 +54,16 @@ void tlsi_log_startup(apr_pool_t *ptemp, server_rec *base)
     for (s = base; s != NULL; s = s->next) {
         const tlsi_srv_state_t *state = tlsi_srv_state(s);
 
-        vhosts += state->tls_vhost;
-        trimmed += state->ca_trimmed;
+        if (state != NULL) {
+            vhosts += state->tls_vhost;
+            trimmed += state->ca_trimmed;
+        }
     }
     ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, base,
                  "mod_tlsinterop/%s (OpenSSL %s, %s): CA-list trimming, "
                  "max_fragment_length fitting, chain audit, legacy-agent "
                  "closes, Keep-Alive hints; %d SSL virtual host(s), %d with "
                  "a trimmed CA list", TLSI_VERSION,
-                 OpenSSL_version(OPENSSL_VERSION_STRING),
+                 tlsi_ossl_version(),
                  tlsi_agent_engine(ptemp), vhosts, trimmed);
 }

@@ -202,7 +202,8 @@ static unsigned char *name_der(const X509_NAME *name, int *len)
 {
     unsigned char *der = NULL;
 
-    *len = i2d_X509_NAME(name, &der);
+    /* OpenSSL 1.1.1 declares no const; it only reads the name. */
+    *len = i2d_X509_NAME((X509_NAME *)name, &der);
     return *len > 0 ? der : NULL;
 }
 

@@ -17,6 +17,7 @@
 #include <openssl/err.h>
 
 #include "probe_http.h"
+#include "tlsi_ossl.h"
 #include "probe_net.h"
 
 #define HEAD_MAX 65536
@@ -237,13 +238,6 @@ static int fin_follows(int fd)
     return recv(fd, &byte, 1, MSG_PEEK) <= 0;
 }
 
-static int unexpected_eof(void)
-{
-    unsigned long code = ERR_peek_last_error();
-
-    return ERR_GET_REASON(code) == SSL_R_UNEXPECTED_EOF_WHILE_READING;
-}
-
 probe_close_e probe_wait_close(SSL *ssl, int fd, double seconds, int drain,
                                double *after)
 {
@@ -285,7 +279,8 @@ probe_close_e probe_wait_close(SSL *ssl, int fd, double seconds, int drain,
             }
             return PROBE_CLOSE_FIN_ONLY;
         default:
-            return unexpected_eof() ? PROBE_CLOSE_FIN_ONLY : PROBE_CLOSE_ALERT;
+            return tlsi_ossl_unexpected_eof() ? PROBE_CLOSE_FIN_ONLY
+                                             : PROBE_CLOSE_ALERT;
         }
     }
 }

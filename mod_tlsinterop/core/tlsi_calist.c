@@ -6,6 +6,7 @@
  */
 
 #include "tlsi_calist.h"
+#include "tlsi_ossl.h"
 #include "tlsi_names.h"
 
 tlsi_calist_t *tlsi_calist_arrange(apr_pool_t *p,
@@ -102,7 +103,7 @@ STACK_OF(X509_NAME) *tlsi_calist_copy(const tlsi_calist_t *list, int k)
         return NULL;
     }
     for (i = 0; i < k; i++) {
-        X509_NAME *dup = X509_NAME_dup(list->names[i]);
+        X509_NAME *dup = tlsi_ossl_name_dup(list->names[i]);
 
         if (dup == NULL) {
             sk_X509_NAME_pop_free(copy, X509_NAME_free);

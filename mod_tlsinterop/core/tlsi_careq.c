@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "tlsi_careq.h"
+#include "tlsi_ossl.h"
 
 #define SSL3_MT_CERTIFICATE_REQUEST_TYPE 13
 #define EXT_SIGNATURE_ALGORITHMS 13
@@ -18,7 +19,7 @@
 
 apr_size_t tlsi_name_wire_len(const X509_NAME *name)
 {
-    int der_len = i2d_X509_NAME(name, NULL);
+    int der_len = tlsi_ossl_name_der_len(name);
 
     return der_len > 0 ? 2 + (apr_size_t)der_len : 0;
 }

@@ -9,6 +9,7 @@
 #include <openssl/err.h>
 
 #include "tlsi_certmsg.h"
+#include "tlsi_ossl.h"
 
 /* Every certificate's DER with its 3-byte length, plus per_entry bytes. */
 static apr_size_t entries_len(const STACK_OF(X509) *certs, apr_size_t per_entry)
@@ -84,8 +85,5 @@ STACK_OF(X509) *tlsi_certmsg_sent_chain(SSL_CTX *ctx, X509 *leaf)
 
 const char *tlsi_certmsg_key_kind(X509 *cert)
 {
-    EVP_PKEY *key = X509_get0_pubkey(cert);
-    const char *name = key ? EVP_PKEY_get0_type_name(key) : NULL;
-
-    return name ? name : "unknown";
+    return tlsi_ossl_key_kind(X509_get0_pubkey(cert));
 }

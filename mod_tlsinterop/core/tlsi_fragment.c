@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "tlsi_fragment.h"
+#include "tlsi_ossl.h"
 
 int tlsi_fragment_fit_prepare(tlsi_fragment_fit_t *fit,
                               const tlsi_calist_t *order,
@@ -37,7 +38,7 @@ static STACK_OF(X509_NAME) *copied_prefix(const tlsi_calist_t *order,
     int i;
 
     for (i = 0; names != NULL && i < count; i++) {
-        X509_NAME *copy = X509_NAME_dup(order->names[i]);
+        X509_NAME *copy = tlsi_ossl_name_dup(order->names[i]);
 
         if (copy == NULL || !sk_X509_NAME_push(names, copy)) {
             X509_NAME_free(copy);

@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 
 #include "tlsi_probe.h"
+#include "tlsi_ossl.h"
 
 /* More than any handshake needs to reach CertificateRequest. */
 #define PROBE_MAX_ROUNDS 8
@@ -50,15 +51,16 @@ static int accept_any_peer(int ok, X509_STORE_CTX *store)
 }
 
 /* The curve that meets a security level's minimum strength. */
-static const char *curve_for_level(int level)
+static int curve_for_level(int level)
 {
-    return level >= 5 ? "P-521" : level == 4 ? "P-384" : "P-256";
+    return level >= 5 ? NID_secp521r1
+           : level == 4 ? NID_secp384r1 : NID_X9_62_prime256v1;
 }
 
 static int use_throwaway_identity(SSL_CTX *ctx, int level)
 {
     static const unsigned char probe_cn[] = "tlsinterop probe";
-    EVP_PKEY *key = EVP_EC_gen(curve_for_level(level));
+    EVP_PKEY *key = tlsi_ossl_ec_key(curve_for_level(level));
     X509 *cert = X509_new();
     X509_NAME *name;
     int ok = 0;
@@ -67,7 +69,7 @@ static int use_throwaway_identity(SSL_CTX *ctx, int level)
         goto done;
     }
     name = X509_get_subject_name(cert);
-    if (!X509_set_version(cert, X509_VERSION_3)
+    if (!X509_set_version(cert, TLSI_X509_V3)
         || !ASN1_INTEGER_set(X509_get_serialNumber(cert), 1)
         || !X509_gmtime_adj(X509_getm_notBefore(cert), 0)
         || !X509_gmtime_adj(X509_getm_notAfter(cert), 3600)
@@ -144,7 +146,8 @@ static SSL_CTX *make_server_ctx(const tlsi_probe_cfg_t *cfg,
         SSL_CTX_set_cert_cb(ctx, cfg->cert_cb, cfg->cert_cb_arg);
     }
     if (names != NULL) {
-        STACK_OF(X509_NAME) *copy = sk_X509_NAME_deep_copy(names, X509_NAME_dup,
+        STACK_OF(X509_NAME) *copy = sk_X509_NAME_deep_copy(names,
+                                                           tlsi_ossl_name_dup,
                                                            X509_NAME_free);
         if (copy == NULL) {
             *err = "out of memory";

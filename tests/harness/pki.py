@@ -62,41 +62,48 @@ class Pki:
                 "ec_paramgen_curve:P-256", "-out", path)
         return path
 
+    def _certificate(self, name, key, subject, issuer, days, extensions):
+        """Write name.pem: subject's certificate for key with extensions
+        (lines of an OpenSSL extension section), signed by issuer or
+        self-signed.  Only commands that OpenSSL 1.1.1 has too: a request,
+        then x509 -req (req -x509 -CA is 3.0 only)."""
+        path = self.path(name + ".pem")
+        ext = self.path(name + ".ext")
+        with open(ext, "w") as f:
+            f.write("subjectKeyIdentifier = hash\n")
+            if issuer is not None:
+                f.write("authorityKeyIdentifier = keyid:always\n")
+            f.write("".join(line + "\n" for line in extensions))
+        csr = run("req", "-new", "-key", key,
+                  "-subj", names.openssl_subject(subject))
+        run("x509", "-req", "-days", str(days), "-sha256",
+            "-set_serial", str(secrets.randbits(63)), "-extfile", ext,
+            "-out", path,
+            *(["-CA", issuer.path, "-CAkey", issuer.key] if issuer is not None
+              else ["-signkey", key]),
+            stdin=csr)
+        os.unlink(ext)
+        return Cert(path, key, subject)
+
     def ca(self, name, subject, key=None, issuer=None, kind="ec"):
         """A CA certificate; self-signed unless issuer is given."""
         key = key or self.key(name, kind)
-        path = self.path(name + ".pem")
-        args = ["req", "-x509", "-new", "-key", key,
-                "-subj", names.openssl_subject(subject), "-days", "3650",
-                "-sha256", "-set_serial", str(secrets.randbits(63)),
-                "-addext", "basicConstraints=critical,CA:TRUE",
-                "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-                "-out", path]
-        if issuer is not None:
-            args += ["-CA", issuer.path, "-CAkey", issuer.key]
-        run(*args)
-        return Cert(path, key, subject)
+        return self._certificate(name, key, subject, issuer, 3650, [
+            "basicConstraints = critical,CA:TRUE",
+            "keyUsage = critical,keyCertSign,cRLSign"])
 
     def leaf(self, name, subject, issuer, dns=(), client=False, days=30,
              kind="ec"):
         """A server (dns names) or client certificate signed by issuer, or
         self-signed when issuer is None."""
         key = self.key(name, kind)
-        path = self.path(name + ".pem")
-        usage = "clientAuth" if client else "serverAuth"
-        args = ["req", "-x509", "-new", "-key", key,
-                "-subj", names.openssl_subject(subject), "-days", str(days),
-                "-sha256", "-set_serial", str(secrets.randbits(63)),
-                "-addext", "basicConstraints=critical,CA:FALSE",
-                "-addext", "extendedKeyUsage=" + usage,
-                "-out", path]
-        if issuer is not None:
-            args += ["-CA", issuer.path, "-CAkey", issuer.key]
+        extensions = ["basicConstraints = critical,CA:FALSE",
+                      "extendedKeyUsage = "
+                      + ("clientAuth" if client else "serverAuth")]
         if dns:
-            args += ["-addext", "subjectAltName=" +
-                     ",".join("DNS:" + d for d in dns)]
-        run(*args)
-        return Cert(path, key, subject)
+            extensions.append("subjectAltName = "
+                              + ",".join("DNS:" + d for d in dns))
+        return self._certificate(name, key, subject, issuer, days, extensions)
 
     def filler_key(self):
         """The key that CAs which only lend their names share."""

@@ -13,9 +13,11 @@
 #include <openssl/evp.h>
 
 #include "tlsi_careq.h"
+#include "tlsi_ossl.h"
 #include "tlsi_certmsg.h"
 #include "tlsi_probe.h"
 #include "tlsi_test.h"
+#include "tlsi_testcerts.h"
 #include "tlsi_testnames.h"
 
 static const tlsi_probe_cfg_t default_cfg = { .security_level = 2 };
@@ -193,12 +195,12 @@ static void probe_follows_sigalg_settings(apr_pool_t *p)
 static void probe_uses_given_identity(apr_pool_t *p)
 {
     tlsi_probe_cfg_t cfg = default_cfg;
-    EVP_PKEY *key = EVP_RSA_gen(2048);
+    EVP_PKEY *key = test_rsa_key(2048);
     X509 *cert = X509_new();
     tlsi_cr_shape_t mine, throwaway;
     const char *err;
 
-    X509_set_version(cert, X509_VERSION_3);
+    X509_set_version(cert, TLSI_X509_V3);
     X509_gmtime_adj(X509_getm_notBefore(cert), 0);
     X509_gmtime_adj(X509_getm_notAfter(cert), 60);
     X509_set_pubkey(cert, key);
@@ -220,7 +222,7 @@ static X509 *make_cert(const char *cn, EVP_PKEY *key, X509 *issuer,
     X509_NAME *name = X509_get_subject_name(cert);
     int i;
 
-    X509_set_version(cert, X509_VERSION_3);
+    X509_set_version(cert, TLSI_X509_V3);
     ASN1_INTEGER_set(X509_get_serialNumber(cert), 7);
     X509_gmtime_adj(X509_getm_notBefore(cert), 0);
     X509_gmtime_adj(X509_getm_notAfter(cert), 600);
@@ -241,7 +243,8 @@ static X509 *make_cert(const char *cn, EVP_PKEY *key, X509 *issuer,
  * lone certificate and for a three-certificate chain. */
 static void certificate_message_model(apr_pool_t *p)
 {
-    EVP_PKEY *root_key = EVP_EC_gen("P-256"), *leaf_key = EVP_EC_gen("P-384");
+    EVP_PKEY *root_key = tlsi_ossl_ec_key(NID_X9_62_prime256v1),
+             *leaf_key = tlsi_ossl_ec_key(NID_secp384r1);
     X509 *root = make_cert("Test Root", root_key, NULL, NULL, 0);
     X509 *inter = make_cert("Test Intermediate", root_key, root, root_key, 40);
     X509 *leaf = make_cert("localhost", leaf_key, inter, root_key, 3);

@@ -16,6 +16,7 @@
 #include <openssl/pem.h>
 
 #include "tlsi_names.h"
+#include "tlsi_ossl.h"
 #include "tlsi_test.h"
 
 static char dir[] = "/tmp/tlsi-test-names-XXXXXX";
@@ -28,9 +29,9 @@ static X509 *make_cert(const char *cn)
     X509 *cert = X509_new();
 
     if (key == NULL) {
-        key = EVP_EC_gen("P-256");
+        key = tlsi_ossl_ec_key(NID_X9_62_prime256v1);
     }
-    X509_set_version(cert, X509_VERSION_3);
+    X509_set_version(cert, TLSI_X509_V3);
     X509_gmtime_adj(X509_getm_notBefore(cert), 0);
     X509_gmtime_adj(X509_getm_notAfter(cert), 60);
     X509_NAME_add_entry_by_txt(X509_get_subject_name(cert), "CN", MBSTRING_ASC,

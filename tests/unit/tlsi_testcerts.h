@@ -14,6 +14,22 @@
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include "tlsi_ossl.h"
+
+/* A new RSA key (EVP_RSA_gen() is OpenSSL 3.0 only). */
+static inline EVP_PKEY *test_rsa_key(int bits)
+{
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_RSA, NULL);
+    EVP_PKEY *key = NULL;
+
+    if (ctx == NULL || EVP_PKEY_keygen_init(ctx) <= 0
+        || EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, bits) <= 0
+        || EVP_PKEY_keygen(ctx, &key) <= 0) {
+        key = NULL;
+    }
+    EVP_PKEY_CTX_free(ctx);
+    return key;
+}
 
 /* A CA certificate for subject, issued by issuer; the caller frees it. */
 static inline X509 *test_cert(const X509_NAME *subject,
@@ -24,14 +40,15 @@ static inline X509 *test_cert(const X509_NAME *subject,
     X509 *cert = X509_new();
 
     if (key == NULL) {
-        key = EVP_EC_gen("P-256");
+        key = tlsi_ossl_ec_key(NID_X9_62_prime256v1);
     }
-    X509_set_version(cert, X509_VERSION_3);
+    X509_set_version(cert, TLSI_X509_V3);
     ASN1_INTEGER_set(X509_get_serialNumber(cert), ++serial);
     X509_gmtime_adj(X509_getm_notBefore(cert), 0);
     X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
-    X509_set_subject_name(cert, subject);
-    X509_set_issuer_name(cert, issuer);
+    /* OpenSSL 1.1.1 declares no const; they copy the names. */
+    X509_set_subject_name(cert, (X509_NAME *)subject);
+    X509_set_issuer_name(cert, (X509_NAME *)issuer);
     X509_set_pubkey(cert, key);
     X509_sign(cert, key, EVP_sha256());
     return cert;
