@@ -29,7 +29,7 @@ DEB_DIST  ?= dist
 comma     := ,
 WARN      = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 SSL_LIBS  = -lssl -lcrypto
-MOD_LIBS  = $(SSL_LIBS) -lpcre2-8 -lm
+MOD_LIBS  = $(SSL_LIBS) -lpcre2-8
 APR_CFLAGS = $(shell pkg-config --cflags apr-1 2>/dev/null)
 APR_LIBS   = $(shell pkg-config --libs apr-1 2>/dev/null)
 
@@ -145,8 +145,8 @@ $(PROBE): tools/build/tlsinterop-probe.o $(TOOLS_LIB) $(CORE_LIB)
 clients: $(CLIENTS)
 
 # The clients share the probe's record tracking and connecting.
-tests/clients/%: tests/clients/%.c $(TOOLS_LIB) $(wildcard tools/*.h)
-	$(CC) $(WARN) -O2 -g -Itools -o $@ $< $(TOOLS_LIB) $(SSL_LIBS)
+tests/clients/%: tests/clients/%.c $(TOOLS_LIB) $(CORE_LIB) $(wildcard tools/*.h)
+	$(CC) $(WARN) -O2 -g -Itools -o $@ $< $(TOOLS_LIB) $(CORE_LIBS)
 
 unit-tests: $(UNIT_TESTS)
 

@@ -45,7 +45,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     if (tlsi_counters_init(pconf, s) != APR_SUCCESS) {
         return DONE;
     }
-    tlsi_conn_prepare(pconf, s);
+    tlsi_conn_prepare(pconf, ptemp, s);
     tlsi_learn_start_generation(pconf, s);
     if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
         tlsi_log_startup(ptemp, s);
@@ -109,7 +109,8 @@ AP_DECLARE_MODULE(tlsinterop) = {
     tlsi_merge_srv_conf,        /* per-server config merger */
     tlsi_cmds,                  /* command table */
     register_hooks,
-    /* Every vhost gets its own merged configuration, even one without our
-     * directives: it holds the vhost's counter slot and start-up state. */
-    AP_MODULE_FLAG_ALWAYS_MERGE
+    /* No AP_MODULE_FLAG_ALWAYS_MERGE: a vhost without our directives
+     * shares its parent's configuration, and only SSL vhosts get state of
+     * their own (tlsi_srv_state_make()). */
+    AP_MODULE_FLAG_NONE
 };

@@ -23,12 +23,18 @@ APLOG_USE_MODULE(tlsinterop);
 /* The built-in legacy agent list of this configuration generation. */
 static tlsi_agent_rules_t *builtin_agents;
 
+/*
+ * Only the main server and the vhosts that set one of the module's
+ * directives get a configuration of their own (the module does not ask
+ * httpd to merge for every vhost): the others share their parent's, so a
+ * vhost costs the module no memory, and mass hosting with thousands of
+ * vhosts stays flat.
+ */
 void *tlsi_create_srv_conf(apr_pool_t *p, server_rec *s)
 {
     tlsi_srv_conf_t *conf = apr_pcalloc(p, sizeof(*conf));
 
     (void)s;
-    conf->state = apr_pcalloc(p, sizeof(*conf->state));
     conf->enabled = TLSI_UNSET;
     conf->ca_fit_fragment = TLSI_UNSET;
     conf->ca_learn = TLSI_UNSET;
@@ -41,9 +47,6 @@ void *tlsi_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     const tlsi_srv_conf_t *base = basev, *add = addv;
     tlsi_srv_conf_t *merged = apr_pcalloc(p, sizeof(*merged));
 
-    /* Each vhost has start-up state of its own. */
-    merged->state = apr_pcalloc(p, sizeof(*merged->state));
-
     merged->enabled = add->enabled != TLSI_UNSET ? add->enabled : base->enabled;
     merged->ca_fit_fragment = add->ca_fit_fragment != TLSI_UNSET
                               ? add->ca_fit_fragment : base->ca_fit_fragment;
@@ -54,6 +57,7 @@ void *tlsi_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
                                                    : base->ca_learn;
     merged->ca_learn_file = add->ca_learn_file;
     merged->ca_learn_where = add->ca_learn_where;
+    merged->ca_learn_owner = add->ca_learn_owner;
     merged->ka_margin = add->ka_margin != TLSI_UNSET ? add->ka_margin
                                                      : base->ka_margin;
     if (add->ca_limit_mode != TLSI_CALIMIT_UNSET) {
@@ -75,6 +79,12 @@ void *tlsi_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
         merged->ca_prefer_path = base->ca_prefer_path;
     }
     return merged;
+}
+
+const char *tlsi_ca_learn_file(const tlsi_srv_conf_t *conf,
+                               const server_rec *s)
+{
+    return conf->ca_learn_owner == s ? conf->ca_learn_file : NULL;
 }
 
 int tlsi_enabled(const tlsi_srv_conf_t *conf)
@@ -117,6 +127,22 @@ tlsi_calimit_mode_e tlsi_ca_limit(const tlsi_srv_conf_t *conf,
 static tlsi_srv_conf_t *conf_of(cmd_parms *cmd)
 {
     return ap_get_module_config(cmd->server->module_config, &tlsinterop_module);
+}
+
+tlsi_srv_state_t *tlsi_srv_state_make(apr_pool_t *pconf, server_rec *s)
+{
+    tlsi_srv_conf_t *conf = ap_get_module_config(s->module_config,
+                                                 &tlsinterop_module);
+
+    if (conf->state == NULL) {
+        /* The configuration may be its parent's: s gets a copy of its own
+         * to hang its state on. */
+        conf = apr_pmemdup(pconf, conf, sizeof(*conf));
+        conf->state = apr_pcalloc(pconf, sizeof(*conf->state));
+        conf->state->counter_slot = -1;
+        ap_set_module_config(s->module_config, &tlsinterop_module, conf);
+    }
+    return conf->state;
 }
 
 static const char *set_ca_limit(cmd_parms *cmd, void *dconf, const char *arg)
@@ -210,6 +236,7 @@ static const char *set_ca_learn(cmd_parms *cmd, void *dconf, const char *arg)
                             cmd->cmd->name, arg);
     }
     conf->ca_learn = 1;
+    conf->ca_learn_owner = cmd->server;
     conf->ca_learn_where = apr_psprintf(cmd->pool, "%s:%d",
                                         cmd->directive->filename,
                                         cmd->directive->line_num);
@@ -299,7 +326,7 @@ int tlsi_config_check(apr_pool_t *pconf, apr_pool_t *plog,
     for (s = base; s != NULL; s = s->next) {
         const tlsi_srv_conf_t *conf = tlsi_srv_conf(s), *other;
 
-        if (conf->ca_learn_file == NULL) {
+        if (tlsi_ca_learn_file(conf, s) == NULL) {
             continue;
         }
         other = apr_hash_get(seen, conf->ca_learn_file, APR_HASH_KEY_STRING);

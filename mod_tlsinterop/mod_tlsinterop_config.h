@@ -26,8 +26,11 @@ extern module AP_MODULE_DECLARE_DATA tlsinterop_module;
 /*
  * What the module works out for a server at start-up: written only by the
  * post_config hooks (and mod_ssl's init_server, which runs inside them),
- * then read by the request and handshake paths.  The directive values
- * (tlsi_srv_conf_t) are never written once the configuration is read.
+ * then read by the request and handshake paths.  Only servers mod_ssl set
+ * up a context for (SSL vhosts) have one: tlsi_srv_state() is NULL for
+ * the others, and the module leaves their requests alone.  The directive
+ * values (tlsi_srv_conf_t) are never written once the configuration is
+ * read.
  */
 typedef struct tlsi_srv_state {
     int counter_slot;                  /* its slot in tlsi_counters */
@@ -57,9 +60,11 @@ typedef struct tlsi_srv_conf {
     const char *ca_learn_file;         /* its file, resolved; never
                                         * inherited: NULL for the default */
     const char *ca_learn_where;        /* "file:line" of that setting */
+    const server_rec *ca_learn_owner;  /* the server that named the file */
     tlsi_agent_rules_t *agents;        /* NULL: not set here */
     int ka_margin;                     /* seconds, TLSI_MARGIN_OFF or unset */
-    /* What start-up works out for this server: see below. */
+    /* What start-up works out for this server (NULL but for SSL vhosts):
+     * see tlsi_srv_state_make(). */
     struct tlsi_srv_state *state;
 } tlsi_srv_conf_t;
 
@@ -75,13 +80,21 @@ static APR_INLINE const tlsi_srv_conf_t *tlsi_srv_conf(const server_rec *s)
     return ap_get_module_config(s->module_config, &tlsinterop_module);
 }
 
-/* What start-up worked out for s. */
+/* What start-up worked out for s, or NULL when s is no SSL vhost. */
 static APR_INLINE tlsi_srv_state_t *tlsi_srv_state(const server_rec *s)
 {
     return tlsi_srv_conf(s)->state;
 }
 
+/* From init_server: s's state, made on the first call. */
+tlsi_srv_state_t *tlsi_srv_state_make(apr_pool_t *pconf, server_rec *s);
+
 /* Effective values, defaults applied. */
+/* The file s learns into, or NULL for its default one: a file belongs to
+ * the server that names it, also where a vhost shares its parent's
+ * configuration. */
+const char *tlsi_ca_learn_file(const tlsi_srv_conf_t *conf,
+                               const server_rec *s);
 int tlsi_enabled(const tlsi_srv_conf_t *conf);
 int tlsi_fit_fragment(const tlsi_srv_conf_t *conf);
 int tlsi_ca_learn(const tlsi_srv_conf_t *conf);

@@ -91,11 +91,12 @@ typedef struct {
 } hint_undo_t;
 
 /* Whether any rule concerns a server's requests: legacy agents, or the
- * Keep-Alive hint.  Without, requests cost nothing more. */
+ * Keep-Alive hint.  Without (and on servers that are no SSL vhost, which
+ * have no state), requests cost nothing more. */
 static int has_work(const tlsi_srv_state_t *srv)
 {
-    return srv->request_rules != NULL
-           || srv->request_margin != TLSI_MARGIN_OFF;
+    return srv != NULL && (srv->request_rules != NULL
+                           || srv->request_margin != TLSI_MARGIN_OFF);
 }
 
 /* The module's state for c, or NULL before applies() first made it. */
@@ -599,26 +600,55 @@ static void add_hint(apr_pool_t *p, server_rec *s, tlsi_srv_state_t *srv,
     hint->fate = apr_psprintf(p, "keep-alive timeout=%d", seconds);
 }
 
-/*
- * The timeouts a server's connections may be enforced: its own
- * KeepAliveTimeout if it sets one, else that of whichever server is first
- * on the connection's address.  For each, the hint is made once here, so
- * that a request copies and formats nothing.
- */
-void tlsi_conn_prepare(apr_pool_t *pconf, server_rec *base)
+/* The distinct KeepAliveTimeouts of all servers: a handful. */
+static apr_array_header_t *distinct_timeouts(apr_pool_t *p,
+                                            const server_rec *base)
 {
-    server_rec *s, *other;
-    int servers = 0;
+    apr_array_header_t *found = apr_array_make(p, 4,
+                                               sizeof(apr_interval_time_t));
+    const server_rec *s;
+    int i;
 
     for (s = base; s != NULL; s = s->next) {
-        servers++;
+        for (i = 0; i < found->nelts; i++) {
+            if (APR_ARRAY_IDX(found, i, apr_interval_time_t)
+                == s->keep_alive_timeout) {
+                break;
+            }
+        }
+        if (i == found->nelts) {
+            APR_ARRAY_PUSH(found, apr_interval_time_t) = s->keep_alive_timeout;
+        }
     }
+    return found;
+}
+
+/*
+ * The timeouts an SSL vhost's connections may be enforced: its own
+ * KeepAliveTimeout if it sets one, else that of whichever server is first
+ * on the connection's address (one of the distinct timeouts of all
+ * servers).  For each, the hint is made once here, so that a request
+ * copies and formats nothing.  Time and memory grow with the SSL vhosts
+ * times the distinct timeouts, not with the square of all servers.
+ */
+void tlsi_conn_prepare(apr_pool_t *pconf, apr_pool_t *ptemp,
+                       server_rec *base)
+{
+    apr_array_header_t *timeouts = NULL;
+    server_rec *s;
+    int i;
+
     for (s = base; s != NULL; s = s->next) {
         const tlsi_srv_conf_t *conf = tlsi_srv_conf(s);
         tlsi_srv_state_t *srv = tlsi_srv_state(s);
-        const tlsi_agent_rules_t *rules = tlsi_agents(conf);
-        int margin = tlsi_keepalive_margin(conf);
+        const tlsi_agent_rules_t *rules;
+        int margin;
 
+        if (srv == NULL) {
+            continue;
+        }
+        rules = tlsi_agents(conf);
+        margin = tlsi_keepalive_margin(conf);
         srv->hint_set = NULL;
         srv->request_rules = NULL;
         srv->request_margin = TLSI_MARGIN_OFF;
@@ -632,14 +662,20 @@ void tlsi_conn_prepare(apr_pool_t *pconf, server_rec *base)
         if (margin == TLSI_MARGIN_OFF) {
             continue;
         }
-        srv->hint_set = tlsi_hints_make(pconf, servers);
-        srv->hints = apr_pcalloc(pconf, sizeof(*srv->hints) * servers);
         if (s->keep_alive_timeout_set) {
+            srv->hint_set = tlsi_hints_make(pconf, 1);
+            srv->hints = apr_pcalloc(pconf, sizeof(*srv->hints));
             add_hint(pconf, s, srv, s->keep_alive_timeout, margin);
             continue;
         }
-        for (other = base; other != NULL; other = other->next) {
-            add_hint(pconf, s, srv, other->keep_alive_timeout, margin);
+        if (timeouts == NULL) {
+            timeouts = distinct_timeouts(ptemp, base);
+        }
+        srv->hint_set = tlsi_hints_make(pconf, timeouts->nelts);
+        srv->hints = apr_pcalloc(pconf, sizeof(*srv->hints) * timeouts->nelts);
+        for (i = 0; i < timeouts->nelts; i++) {
+            add_hint(pconf, s, srv,
+                     APR_ARRAY_IDX(timeouts, i, apr_interval_time_t), margin);
         }
     }
 }

@@ -42,7 +42,8 @@ int tlsi_conn_log_transaction(request_rec *r);
 /* pre_close_connection: likewise for an idle connection a restart closes. */
 int tlsi_conn_pre_close(conn_rec *c);
 
-/* post_config: make what each server's requests need ready-made. */
-void tlsi_conn_prepare(apr_pool_t *pconf, server_rec *base);
+/* post_config: make what each SSL vhost's requests need ready-made. */
+void tlsi_conn_prepare(apr_pool_t *pconf, apr_pool_t *ptemp,
+                       server_rec *base);
 
 #endif /* MOD_TLSINTEROP_CONN_H */

@@ -105,14 +105,21 @@ apr_status_t tlsi_counters_init(apr_pool_t *pconf, server_rec *base)
         kept = ap_retained_data_create(RETAINED_KEY, sizeof(*kept));
         kept->by_vhost = apr_hash_make(ap_pglobal);
     }
+    /* Only SSL vhosts have start-up state, and only they count. */
     for (s = base; s != NULL; s = s->next) {
-        count++;
+        count += tlsi_srv_state(s) != NULL;
     }
     reserve(kept, kept->used + count, base);
 
     for (s = base; s != NULL; s = s->next) {
-        const char *key = tlsi_vhost_key(pconf, s);
-        int *slot = apr_hash_get(kept->by_vhost, key, APR_HASH_KEY_STRING);
+        const char *key;
+        int *slot;
+
+        if (tlsi_srv_state(s) == NULL) {
+            continue;
+        }
+        key = tlsi_vhost_key(pconf, s);
+        slot = apr_hash_get(kept->by_vhost, key, APR_HASH_KEY_STRING);
 
         if (slot == NULL) {
             slot = apr_palloc(ap_pglobal, sizeof(*slot));
@@ -130,7 +137,8 @@ apr_status_t tlsi_counters_init(apr_pool_t *pconf, server_rec *base)
 
 static apr_uint64_t *counter(const server_rec *s, tlsi_counter_e which)
 {
-    int slot = tlsi_srv_state(s)->counter_slot;
+    const tlsi_srv_state_t *state = tlsi_srv_state(s);
+    int slot = state != NULL ? state->counter_slot : -1;
 
     if (slots == NULL || slot < 0 || slot >= slot_count) {
         return NULL;

@@ -117,8 +117,11 @@ static const char *default_file(const tlsi_vhost_init_t *vi, generation_t *g)
 static const char *learn_file(const tlsi_vhost_init_t *vi)
 {
     generation_t *g = generation_of(vi->pconf);
-    const char *path = vi->conf->ca_learn_file ? vi->conf->ca_learn_file
-                                               : default_file(vi, g);
+    const char *path = tlsi_ca_learn_file(vi->conf, vi->s);
+
+    if (path == NULL) {
+        path = default_file(vi, g);
+    }
 
     apr_hash_set(g->files, path, APR_HASH_KEY_STRING, path);
     return path;

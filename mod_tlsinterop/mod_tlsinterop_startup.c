@@ -29,6 +29,7 @@
 #include "tlsi_certmsg.h"
 #include "tlsi_cover.h"
 #include "tlsi_fragment.h"
+#include "tlsi_ossl.h"
 #include "tlsi_names.h"
 #include "tlsi_probe.h"
 
@@ -437,7 +438,8 @@ static void trim_to_budget(vhost_list_t *l)
     after = tlsi_calist_cr_size(order, l->shape, kept);
     kept_names = tlsi_calist_copy(order, kept);
     /* Learning watches the whole list, which advertise() frees. */
-    whole = sk_X509_NAME_deep_copy(l->names, X509_NAME_dup, X509_NAME_free);
+    whole = sk_X509_NAME_deep_copy(l->names, tlsi_ossl_name_dup,
+                                   X509_NAME_free);
     if (kept_names == NULL || whole == NULL) {
         sk_X509_NAME_pop_free(kept_names, X509_NAME_free);
         sk_X509_NAME_pop_free(whole, X509_NAME_free);
@@ -583,6 +585,7 @@ int tlsi_startup_init_server(server_rec *s, apr_pool_t *p, int is_proxy,
                              SSL_CTX *ctx)
 {
     tlsi_vhost_init_t vi;
+    tlsi_srv_state_t *state;
     tlsi_handshake_t *hs;
     vhost_list_t list;
     int has_list;
@@ -595,14 +598,15 @@ int tlsi_startup_init_server(server_rec *s, apr_pool_t *p, int is_proxy,
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;
     }
+    if (!tlsi_enabled(tlsi_srv_conf(s))) {
+        return OK;
+    }
+    state = tlsi_srv_state_make(p, s);
+    state->tls_vhost = 1;
     vi.s = s;
     vi.pconf = p;
     vi.ctx = ctx;
     vi.conf = tlsi_srv_conf(s);
-    if (!tlsi_enabled(vi.conf)) {
-        return OK;
-    }
-    tlsi_srv_state(s)->tls_vhost = 1;
     apr_pool_create(&vi.ptemp, p);
     vi.vhost = tlsi_vhost_id(vi.ptemp, s);
 
@@ -611,7 +615,7 @@ int tlsi_startup_init_server(server_rec *s, apr_pool_t *p, int is_proxy,
     if (has_list) {
         trim(&list);
     }
-    tlsi_srv_state(s)->ca_trimmed |= list.trimmed;
+    state->ca_trimmed |= list.trimmed;
 
     hs = apr_pcalloc(p, sizeof(*hs));
     hs->s = s;

@@ -18,10 +18,11 @@
 #include "mod_tlsinterop_log.h"
 #include "mod_tlsinterop_status.h"
 
-/* SSL vhosts where the module is on: the ones it counts for. */
+/* SSL vhosts where the module is on (the only servers with start-up
+ * state): the ones it counts for. */
 static int counted(const server_rec *s)
 {
-    return tlsi_srv_state(s)->tls_vhost && tlsi_enabled(tlsi_srv_conf(s));
+    return tlsi_srv_state(s) != NULL;
 }
 
 static void short_report(request_rec *r)

@@ -5,7 +5,6 @@
  *     http://www.apache.org/licenses/LICENSE-2.0
  */
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,14 +67,41 @@ static tlsi_learned_entry_t *find_entry(tlsi_learned_t *l,
     return NULL;
 }
 
+/* 0.5 ** (days / TLSI_LEARNED_HALF_LIFE), 1 for days <= 0: whole half
+ * lives halve exactly, the rest of a half life comes from a table of
+ * 2 ** (-r / 30), so that the module needs no libm. */
+static double half_life_factor(int days)
+{
+    static const double part[TLSI_LEARNED_HALF_LIFE] = {
+    1, 0.97715996843424591, 0.9548416039104165, 0.93303299153680741,
+    0.9117224885582168, 0.89089871814033927, 0.87055056329612412,
+    0.85066716095085571, 0.83123789614278776, 0.81225239635623558,
+    0.79370052598409979, 0.77557238091686731, 0.75785828325519899,
+    0.74054877614328207, 0.72363461872018908, 0.70710678118654757,
+    0.690956439983888, 0.67517497308409502, 0.6597539553864471,
+    0.64468515421978956, 0.6299605249474366, 0.61557220667245816,
+    0.60151251804105832, 0.58777395314180436, 0.57434917749851744,
+    0.56123102415468651, 0.54841248984731295, 0.53588673126814657,
+    0.52364706141031336, 0.51168694599838749
+    };
+    double factor;
+
+    if (days <= 0) {
+        return 1.0;
+    }
+    factor = part[days % TLSI_LEARNED_HALF_LIFE];
+    for (days /= TLSI_LEARNED_HALF_LIFE; days > 0 && factor > 0; days--) {
+        factor /= 2;
+    }
+    return factor;
+}
+
 static apr_uint64_t decayed(apr_uint64_t count, int days)
 {
     if (days <= 0) {
         return count;
     }
-    return (apr_uint64_t)((double)count
-                          * pow(0.5, (double)days / TLSI_LEARNED_HALF_LIFE)
-                          + 0.5);
+    return (apr_uint64_t)((double)count * half_life_factor(days) + 0.5);
 }
 
 static apr_uint64_t capped_sum(apr_uint64_t a, apr_uint64_t b)
@@ -110,10 +136,8 @@ double tlsi_learned_weight(const tlsi_learned_entry_t *e, int today,
                            int issued)
 {
     double count = (double)(issued ? e->issued : e->above);
-    int days = today - e->last_seen;
 
-    return days <= 0 ? count
-                     : count * pow(0.5, (double)days / TLSI_LEARNED_HALF_LIFE);
+    return count * half_life_factor(today - e->last_seen);
 }
 
 static int ranking_day;
