@@ -6,7 +6,7 @@
 set -e
 
 PACKAGES="apache2 apache2-dev apache2-ssl-dev libssl-dev libpcre2-dev openssl \
-gcc make pkg-config python3 python3-pytest curl gnutls-bin wget clang \
+build-essential gcc make pkg-config python3 python3-pytest curl gnutls-bin wget clang \
 wrk valgrind golang-go iproute2 faketime debhelper dpkg-dev lintian fakeroot \
 git ${EXTRA_PACKAGES:-}"
 

@@ -425,6 +425,7 @@ static SSL *handshake(const opts_t *o, SSL_CTX *ctx, int maxfrag,
     }
     if (maxfrag) {
         SSL_set_tlsext_max_fragment_length(ssl, maxfrag_code(maxfrag));
+        SSL_set1_groups_list(ssl, PROBE_CONSTRAINED_GROUPS);
     }
     probe_track_init(&hs->track, -1, SSL3_MT_CERTIFICATE_REQUEST);
     probe_track_attach(&hs->track, ssl);

@@ -82,6 +82,7 @@ static int handshake_once(SSL_CTX *ctx, const options_t *o, int quiet)
     }
     if (o->maxfrag) {
         SSL_set_tlsext_max_fragment_length(ssl, o->maxfrag);
+        SSL_set1_groups_list(ssl, PROBE_CONSTRAINED_GROUPS);
     }
     probe_track_init(&t, fd, -1);
     probe_track_attach(&t, ssl);

@@ -125,6 +125,8 @@ class Httpd:
         self.conf_path = os.path.join(workdir, "httpd.conf")
         self.error_log_path = os.path.join(workdir, "logs", "error.log")
         self.expected_lines = []
+        # How much of the error log the check after each test has read.
+        self.log_checked = 0
         INSTANCES.append(self)
 
     def expect_log(self, pattern):
@@ -132,11 +134,24 @@ class Httpd:
         expression) that would otherwise fail the test."""
         self.expected_lines.append(re.compile(pattern))
 
-    def unexpected_log_lines(self, offset=0):
-        """Bad lines written after offset that no expect_log() allows."""
-        return [line for line in self.error_log()[offset:].splitlines()
+    def unexpected_log_lines(self):
+        """Bad lines that no expect_log() allows, written since the last
+        call (from the first start-up line on the first call; from the
+        start again if the log was replaced)."""
+        text = self.error_log()
+        start = self.log_checked if self.log_checked <= len(text) else 0
+        self.log_checked = len(text)
+        return [line for line in text[start:].splitlines()
                 if BAD_LOG_LINE.search(line)
                 and not any(p.search(line) for p in self.expected_lines)]
+
+    def new_log(self):
+        """Start the error log afresh (the server must be stopped)."""
+        assert self.proc is None, "stop the server first"
+        self.unexpected_log_lines()
+        if os.path.exists(self.error_log_path):
+            os.unlink(self.error_log_path)
+        self.log_checked = 0
 
     def path(self, *parts):
         return os.path.join(self.dir, *parts)

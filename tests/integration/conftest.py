@@ -18,6 +18,12 @@ from harness.tls import CLIENTS  # noqa: E402
 from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "dates: depends on the date; make test also runs these "
+        "with the clock two years ahead (faketime)")
+
+
 def pytest_sessionstart(session):
     missing = [p for p in (httpd_mod.MODULE_SO, os.path.join(CLIENTS, "splitcheck"))
                if not os.path.exists(p)]
@@ -52,12 +58,13 @@ def no_sanitizer_reports():
 @pytest.fixture(autouse=True)
 def no_unexpected_log_lines():
     """A test fails on any error, crit or crash line in a server's error log
-    that it did not declare with Httpd.expect_log()."""
-    offsets = {id(s): len(s.error_log()) for s in httpd_mod.INSTANCES}
+    that it did not declare with Httpd.expect_log(): every line from the
+    server's first start-up line on, also of servers that module-scoped
+    fixtures started before the test."""
     yield
     found = []
     for server in httpd_mod.INSTANCES:
-        for line in server.unexpected_log_lines(offsets.get(id(server), 0)):
+        for line in server.unexpected_log_lines():
             found.append("%s: %s" % (server.error_log_path, line))
     if found:
         pytest.fail("unexpected lines in the error log:\n" + "\n".join(found[:20]))

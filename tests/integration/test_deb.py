@@ -24,6 +24,7 @@ import time
 import pytest
 
 from harness.httpd import REPO, free_ports, wait_port
+from harness.root import needs_root
 
 PACKAGE = "libapache2-mod-tlsinterop"
 MODULE_PATH = "/usr/lib/apache2/modules/mod_tlsinterop.so"
@@ -515,6 +516,7 @@ chroot "$R/root" /bin/sh -euc '
 """
 
 
+@needs_root("unshare and mount make the throwaway root")
 def test_autopkgtest_in_a_throwaway_root(deb, build, tmp_root):
     with open(os.path.join(build.tree, "debian", "tests", "control")) as f:
         control = f.read()

@@ -9,6 +9,7 @@ import pytest
 
 from harness import vhosts
 from harness.httpd import APACHE2, apache_env, free_port
+from harness.root import needs_root
 
 LIMIT_ACCEPTS = "use auto, none, off, or a whole number of bytes from 256 to 16384"
 PREFER_HINT = "it must hold the PEM certificates"
@@ -102,6 +103,7 @@ def test_one_argument_directives(make_httpd, directive, args):
                 "takes one argument")
 
 
+@needs_root("setpriv runs apache2 -t as www-data, as root reads any file")
 def test_unreadable_prefer_file(make_httpd, files):
     """root reads any file, so the check runs as www-data, as a
     non-root admin's apache2ctl -t would."""

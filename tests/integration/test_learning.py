@@ -3,11 +3,15 @@ first after the next restart, kept in a PEM file across full restarts, and
 never change trust or another vhost's list.  Bad state files cost one
 warning each and nothing else."""
 
+import datetime
 import os
 import re
 import stat
 
 import pytest
+
+# Dates matter here: make test runs these again two years ahead.
+pytestmark = pytest.mark.dates
 
 from harness import status, tls, vhosts
 from harness.httpd import free_port, free_ports
@@ -35,6 +39,13 @@ def counters(port, vhost_port):
     key = "localhost:%d" % vhost_port
     return {name: value for (name, vhost), value in status.counters(port).items()
             if vhost == key}
+
+
+def days_ago(days):
+    """A last-seen date relative to today, never a fixed one: the state
+    forgets names unseen for a year, and the suite also runs with the clock
+    two years ahead (make test, faketime)."""
+    return (datetime.date.today() - datetime.timedelta(days=days)).isoformat()
 
 
 def learned_file_text(entries):
@@ -107,7 +118,7 @@ def test_learned_file_serves_as_a_prefer_file(make_httpd, hier, pki):
     port = free_port()
     state = os.path.join(make_httpd().dir, "learned.pem")
     with open(state, "w") as f:
-        f.write(learned_file_text([(hier.ca("middle"), 3, 0, "2026-01-01")]))
+        f.write(learned_file_text([(hier.ca("middle"), 3, 0, days_ago(30))]))
     server = make_httpd()
     server.write_index()
     server.start(vhosts.listen(port) + vhosts.ssl_vhost(
@@ -183,8 +194,8 @@ def test_learning_never_adds_a_name_nor_changes_trust(two_vhosts, pki):
     server, ports = two_vhosts
     path = default_file(server, ports["a"])
     with open(path, "w") as f:
-        f.write(learned_file_text([(pki.ca_untrusted, 50, 0, "2026-11-01"),
-                                   (pki.ca_last, 1, 0, "2026-11-01")]))
+        f.write(learned_file_text([(pki.ca_untrusted, 50, 0, days_ago(20)),
+                                   (pki.ca_last, 1, 0, days_ago(20))]))
     server.graceful()
     names = advertised(ports["a"])
     assert pki.ca_untrusted.rfc2253 not in names
@@ -208,8 +219,8 @@ def test_bad_state_files_cost_one_warning_each(make_httpd, pki, tmp_root):
     files = {name: server.path("state-%s.pem" % name) for name in names}
     with open(files["corrupt"], "wb") as f:
         f.write(b"\x00\xffnot a learned list\n" * 10)
-    whole = learned_file_text([(pki.ca_last, 2, 0, "2026-11-20"),
-                               (pki.ca_first, 1, 0, "2026-11-20")])
+    whole = learned_file_text([(pki.ca_last, 2, 0, days_ago(5)),
+                               (pki.ca_first, 1, 0, days_ago(5))])
     with open(files["truncated"], "w") as f:
         f.write(whole[:whole.rindex("-----END")])
     with open(files["huge"], "w") as f:
