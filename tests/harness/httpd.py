@@ -38,8 +38,11 @@ def apache_env():
     os.makedirs(SANITIZER_LOGS, mode=0o1777, exist_ok=True)
     os.chmod(SANITIZER_LOGS, 0o1777)
     env = dict(os.environ)
-    env["LD_PRELOAD"] = " ".join(_gcc_runtime(n) for n in
-                                 ("libasan.so", "libubsan.so"))
+    # The sanitizer runtimes first, as ASan requires; what was preloaded
+    # already (libfaketime in make integration-dates) after them.
+    env["LD_PRELOAD"] = " ".join([_gcc_runtime(n) for n in
+                                  ("libasan.so", "libubsan.so")]
+                                 + os.environ.get("LD_PRELOAD", "").split())
     # httpd itself is not instrumented and frees much at exit only by
     # ending: leaks are valgrind's part (tests/integration/test_valgrind.py).
     env["ASAN_OPTIONS"] = ("detect_leaks=0:log_path=%s/asan"
