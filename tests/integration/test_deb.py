@@ -191,6 +191,16 @@ def test_package_contents(deb):
                                  "/etc/apache2/mods-available/tlsinterop.load"]
 
 
+def openssl_package():
+    """The installed package of the libssl the module links."""
+    installed = run(["dpkg-query", "-W", "-f",
+                     "${Package} ${db:Status-Status}\\n", "libssl*"]).stdout
+    found = [line.split()[0] for line in installed.splitlines()
+             if re.fullmatch(r"libssl\d[\d.]*(t64)? installed", line)]
+    assert len(found) == 1, installed
+    return found[0]
+
+
 def test_package_fields_and_dependencies(deb, build):
     def field(name):
         return run(["dpkg-deb", "-f", deb, name]).stdout.strip()
@@ -210,8 +220,9 @@ def test_package_fields_and_dependencies(deb, build):
     provides = run(["dpkg-query", "-W", "-f", "${Provides}", "apache2-bin"]
                    ).stdout
     assert api[0] in provides and ssl_api[0] in provides, (depends, provides)
-    # From shlibs: OpenSSL, PCRE2, libc.
-    for lib in ("libssl3", "libpcre2-8-0", "libc6"):
+    # From shlibs: OpenSSL (libssl1.1, libssl3 or libssl3t64, by release),
+    # PCRE2, libc.
+    for lib in (openssl_package(), "libpcre2-8-0", "libc6"):
         assert lib in names, depends
     # A module depends on the API, never on the apache2 package itself.
     assert "apache2" not in names, depends

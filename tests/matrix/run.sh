@@ -20,6 +20,9 @@
 #   TLSI_MATRIX_MIRROR  Debian archive (http://deb.debian.org/debian)
 #   TLSI_MATRIX_TEST    what to run instead of `make test` (e.g. a
 #                       narrower "make test PYTEST_ARGS=-k fragment")
+#   TLSI_MATRIX_SANITIZE  releases that also run the max_fragment_length
+#                       crash test with the module under ASan and UBSan
+#                       (trixie)
 #
 # Prints one table: release, httpd, OpenSSL, tests passed/failed, package.
 # Exits non-zero if any release failed a step.
@@ -30,6 +33,7 @@ CACHE=${TLSI_MATRIX_CACHE:-/var/cache/tlsinterop-matrix}
 WORK=${TLSI_MATRIX_WORK:-/var/tmp/tlsinterop-matrix}
 MIRROR=${TLSI_MATRIX_MIRROR:-http://deb.debian.org/debian}
 TEST_CMD=${TLSI_MATRIX_TEST:-make test}
+SANITIZE_RELEASES=${TLSI_MATRIX_SANITIZE-trixie}
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -77,6 +81,9 @@ base_of() {
 # everything it mounts and starts ends when it does.
 inside() {
     local root=$1 log=$2
+    # A mount point, as / is on a real machine (unshare --mount in the
+    # tests needs one to change its propagation).
+    mount --bind "$root" "$root"
     mount -t proc proc "$root/proc"
     mount -t sysfs sysfs "$root/sys"
     mount --bind /dev "$root/dev"
@@ -89,6 +96,9 @@ inside() {
         step() { echo "== step: $*"; "$@"; rc=$?; echo "== rc $rc: $*"; return $rc; }
         step make demo && step make demo-stop
         step '"$TEST_CMD"'
+        if [ -n "'"$SANITIZE_STEP"'" ]; then
+            step make integration SANITIZE=1 PYTEST_ARGS="-k many_fitted_connections"
+        fi
         echo "== versions: httpd $(apache2 -v 2>/dev/null | sed -n "s/^Server version: Apache\///p" | cut -d" " -f1)" \
              "openssl $(openssl version | cut -d" " -f2)"
         ls dist/*.deb 2>/dev/null | sed "s/^/== package: /"
@@ -116,8 +126,12 @@ run_release() {
 
     echo "== $release: make demo, make demo-stop, $TEST_CMD (log: $log)" >&2
     local started=$SECONDS
+    SANITIZE_STEP=""
+    case " $SANITIZE_RELEASES " in
+        *" $release "*) SANITIZE_STEP=1 ;;
+    esac
     export -f inside
-    export TEST_CMD
+    export TEST_CMD SANITIZE_STEP
     unshare --mount --pid --fork --propagation private \
         /bin/bash -c 'inside "$0" "$1"' "$root" "$log"
     local elapsed=$((SECONDS - started))
@@ -136,19 +150,31 @@ summarise() {
     local release=$1 log=$2 elapsed=$3 httpd openssl passed failed pkg ok
     httpd=$(sed -n 's/^== versions: httpd \([^ ]*\) .*/\1/p' "$log" | tail -1)
     openssl=$(sed -n 's/^== versions: .* openssl \(.*\)/\1/p' "$log" | tail -1)
-    # pytest's closing line, e.g. "== 290 passed, 2 skipped in 250.1s =="
+    # pytest's closing lines within the test step, e.g. "== 290 passed, 2
+    # skipped in 250.1s ==" (make test runs pytest twice: the suite, then
+    # the date-sensitive tests two years ahead), added up.
     local summary
-    summary=$(grep -E '^=+ .*(passed|failed|error).* in [0-9.]+s' "$log" | tail -1)
-    passed=$(echo "$summary" | grep -oE '[0-9]+ passed' | cut -d' ' -f1)
+    summary=$(awk -v cmd="$TEST_CMD" '$0 == "== step: " cmd { on = 1; next }
+                                      on && /^== rc / { on = 0 }
+                                      on' "$log" \
+              | grep -E '^=* ?[0-9]+ (passed|failed|errors?).* in [0-9.]+s')
+    passed=$(echo "$summary" | grep -oE '[0-9]+ passed' | awk '{n += $1} END {print n + 0}')
     failed=$(echo "$summary" | grep -oE '[0-9]+ (failed|errors?)' | awk '{n += $1} END {print n + 0}')
+    local sanitized=""
+    if grep -q '^== step: make integration SANITIZE=1' "$log"; then
+        sanitized=$(awk '/^== step: make integration SANITIZE=1/ { on = 1; next }
+                         on && /^== rc / { on = 0 } on' "$log" \
+                    | grep -oE '[0-9]+ passed' | tail -1)
+        sanitized=" + ASan/UBSan: ${sanitized:-none passed}"
+    fi
     pkg=$(sed -n 's/^== package: dist\///p' "$log" | head -1)
     ok=yes
     grep -q '^== rc [1-9]' "$log" && ok=no
     grep -q '^== rc 0: make test' "$log" || { [ "$TEST_CMD" = "make test" ] && ok=no; }
     [ "$ok" = yes ] || FAILED=1
-    RESULTS="$RESULTS$(printf '| %-18s | %-8s | %-8s | %6s | %6s | %-42s | %-4s | %5ss |' \
+    RESULTS="$RESULTS$(printf '| %-18s | %-8s | %-8s | %6s | %6s | %-42s | %-4s | %5ss |%s' \
         "$(version_of "$release") $release" "${httpd:-?}" "${openssl:-?}" \
-        "${passed:-0}" "${failed:-0}" "${pkg:-none}" "$ok" "$elapsed")
+        "${passed:-0}" "${failed:-0}" "${pkg:-none}" "$ok" "$elapsed" "$sanitized")
 "
 }
 
