@@ -1,0 +1,355 @@
+/* Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/sha.h>
+
+#include "tlsi_hello.h"
+
+#define CLIENT_HELLO 1
+
+/* A window onto the message: every read checks what is left. */
+typedef struct {
+    const unsigned char *at, *end;
+} reader_t;
+
+static int left(const reader_t *r, size_t n)
+{
+    return (size_t)(r->end - r->at) >= n;
+}
+
+static int u8(reader_t *r, unsigned int *v)
+{
+    if (!left(r, 1)) {
+        return 0;
+    }
+    *v = r->at[0];
+    r->at += 1;
+    return 1;
+}
+
+static int u16(reader_t *r, unsigned int *v)
+{
+    if (!left(r, 2)) {
+        return 0;
+    }
+    *v = (unsigned int)r->at[0] << 8 | r->at[1];
+    r->at += 2;
+    return 1;
+}
+
+/* The next len bytes as a reader of their own. */
+static int sub(reader_t *r, size_t len, reader_t *out)
+{
+    if (!left(r, len)) {
+        return 0;
+    }
+    out->at = r->at;
+    out->end = r->at + len;
+    r->at += len;
+    return 1;
+}
+
+/* A vector with a length prefix of width bytes (1 or 2). */
+static int vector(reader_t *r, int width, reader_t *out)
+{
+    unsigned int len;
+
+    return (width == 1 ? u8(r, &len) : u16(r, &len)) && sub(r, len, out);
+}
+
+int tlsi_hello_is_grease(unsigned int value)
+{
+    return (value & 0x0f0f) == 0x0a0a && (value >> 8) == (value & 0xff);
+}
+
+/* A list of 16-bit values, GREASE counted and left out. */
+static int values(reader_t *r, tlsi_hello_t *hello, unsigned short *out,
+                  int max, int *count)
+{
+    unsigned int v;
+
+    if ((r->end - r->at) % 2 != 0) {
+        return 0;
+    }
+    while (left(r, 2)) {
+        u16(r, &v);
+        if (tlsi_hello_is_grease(v)) {
+            hello->grease = 1;
+            continue;
+        }
+        if (*count >= max) {
+            return 0;
+        }
+        out[(*count)++] = (unsigned short)v;
+    }
+    return 1;
+}
+
+static int supported_versions(reader_t *data, tlsi_hello_t *hello)
+{
+    reader_t list;
+    unsigned int v;
+
+    if (!vector(data, 1, &list) || (list.end - list.at) % 2 != 0) {
+        return 0;
+    }
+    while (left(&list, 2)) {
+        u16(&list, &v);
+        if (tlsi_hello_is_grease(v)) {
+            hello->grease = 1;
+        }
+        else if (v > hello->version) {
+            hello->version = v;
+        }
+    }
+    return 1;
+}
+
+static int alpn(reader_t *data, tlsi_hello_t *hello)
+{
+    reader_t list, first;
+
+    if (!vector(data, 2, &list)) {
+        return 0;
+    }
+    if (list.at == list.end) {
+        return 1;
+    }
+    if (!vector(&list, 1, &first)) {
+        return 0;
+    }
+    hello->alpn_len = (size_t)(first.end - first.at);
+    if (hello->alpn_len > 0) {
+        hello->alpn_first = first.at[0];
+        hello->alpn_last = first.end[-1];
+    }
+    return 1;
+}
+
+static int extension(unsigned int type, reader_t *data, tlsi_hello_t *hello)
+{
+    reader_t list;
+
+    switch (type) {
+    case TLSI_EXT_SERVER_NAME:
+        hello->has_sni = 1;
+        return 1;
+    case TLSI_EXT_ALPN:
+        return alpn(data, hello);
+    case TLSI_EXT_SIGNATURE_ALGORITHMS:
+        return vector(data, 2, &list)
+               && values(&list, hello, hello->sigalgs, TLSI_HELLO_MAX_SIGALGS,
+                         &hello->sigalg_count);
+    case TLSI_EXT_SUPPORTED_VERSIONS:
+        hello->version = 0;
+        return supported_versions(data, hello);
+    default:
+        return 1;
+    }
+}
+
+int tlsi_hello_parse(const unsigned char *msg, size_t len,
+                     tlsi_hello_t *hello)
+{
+    reader_t r = { msg, msg + len }, body, part, exts, data;
+    unsigned int type, value, length_high, length_low;
+
+    memset(hello, 0, sizeof(*hello));
+    /* The header's 24-bit length covers exactly the rest. */
+    if (msg == NULL || !u8(&r, &type) || type != CLIENT_HELLO
+        || !u8(&r, &length_high) || !u16(&r, &length_low)
+        || !sub(&r, (size_t)length_high << 16 | length_low, &body)
+        || r.at != r.end) {
+        return 0;
+    }
+    if (!u16(&body, &hello->legacy_version)
+        || !sub(&body, 32, &part)                    /* random */
+        || !vector(&body, 1, &part)                  /* session id */
+        || part.end - part.at > 32
+        || !vector(&body, 2, &part)
+        || !values(&part, hello, hello->ciphers, TLSI_HELLO_MAX_CIPHERS,
+                   &hello->cipher_count)
+        || !vector(&body, 1, &part)) {               /* compression */
+        return 0;
+    }
+    hello->version = hello->legacy_version;
+    if (body.at == body.end) {
+        return 1;                                    /* no extensions */
+    }
+    if (!vector(&body, 2, &exts) || body.at != body.end) {
+        return 0;
+    }
+    while (exts.at != exts.end) {
+        if (!u16(&exts, &value) || !vector(&exts, 2, &data)) {
+            return 0;
+        }
+        if (tlsi_hello_is_grease(value)) {
+            hello->grease = 1;
+            continue;
+        }
+        if (hello->extension_count >= TLSI_HELLO_MAX_EXTENSIONS
+            || !extension(value, &data, hello)) {
+            return 0;
+        }
+        hello->extensions[hello->extension_count++] = (unsigned short)value;
+    }
+    return 1;
+}
+
+int tlsi_hello_has_extension(const tlsi_hello_t *hello, unsigned int type)
+{
+    int i;
+
+    for (i = 0; i < hello->extension_count; i++) {
+        if (hello->extensions[i] == type) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* -- JA4 ----------------------------------------------------------------- */
+
+static const char *version_code(unsigned int version)
+{
+    switch (version) {
+    case 0x0304: return "13";
+    case 0x0303: return "12";
+    case 0x0302: return "11";
+    case 0x0301: return "10";
+    case 0x0300: return "s3";
+    case 0x0002: return "s2";
+    case 0xfeff: return "d1";
+    case 0xfefd: return "d2";
+    case 0xfefc: return "d3";
+    default: return "00";
+    }
+}
+
+static int alnum(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z')
+           || (c >= 'a' && c <= 'z');
+}
+
+/* The first and last characters of the first ALPN value; their hex
+ * digits where either byte is not alphanumeric; "00" for none. */
+static void alpn_code(const tlsi_hello_t *hello, char out[3])
+{
+    static const char hex[] = "0123456789abcdef";
+
+    if (hello->alpn_len == 0) {
+        strcpy(out, "00");
+    }
+    else if (alnum(hello->alpn_first) && alnum(hello->alpn_last)) {
+        out[0] = (char)hello->alpn_first;
+        out[1] = (char)hello->alpn_last;
+        out[2] = '\0';
+    }
+    else {
+        out[0] = hex[hello->alpn_first >> 4];
+        out[1] = hex[hello->alpn_last & 0x0f];
+        out[2] = '\0';
+    }
+}
+
+static void sort(unsigned short *v, int n)
+{
+    int i, j;
+
+    for (i = 1; i < n; i++) {
+        unsigned short x = v[i];
+
+        for (j = i; j > 0 && v[j - 1] > x; j--) {
+            v[j] = v[j - 1];
+        }
+        v[j] = x;
+    }
+}
+
+/* "0a0b,..." into out (5 bytes a value, room checked by the bounds). */
+static size_t hex_list(char *out, const unsigned short *v, int n)
+{
+    size_t at = 0;
+    int i;
+
+    for (i = 0; i < n; i++) {
+        at += (size_t)sprintf(out + at, "%s%04x", i ? "," : "", v[i]);
+    }
+    return at;
+}
+
+/* The first 12 hex digits of the SHA-256 of text. */
+static void hash12(const char *text, size_t len, char out[13])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    int i;
+
+    SHA256((const unsigned char *)text, len, md);
+    for (i = 0; i < 6; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 0x0f];
+    }
+    out[12] = '\0';
+}
+
+static int two_digits(int n)
+{
+    return n > 99 ? 99 : n;
+}
+
+void tlsi_hello_ja4(const tlsi_hello_t *hello, char out[TLSI_JA4_LEN + 1])
+{
+    /* Room for the longest lists the parser keeps, as "xxxx," each. */
+    char text[5 * (TLSI_HELLO_MAX_EXTENSIONS + TLSI_HELLO_MAX_SIGALGS) + 2];
+    unsigned short sorted[TLSI_HELLO_MAX_CIPHERS];
+    char alpn[3], ciphers[13], extensions[13];
+    int i, n = 0;
+    size_t len;
+
+    memcpy(sorted, hello->ciphers, sizeof(*sorted) * hello->cipher_count);
+    sort(sorted, hello->cipher_count);
+    if (hello->cipher_count == 0) {
+        strcpy(ciphers, "000000000000");
+    }
+    else {
+        char list[5 * TLSI_HELLO_MAX_CIPHERS + 1];
+
+        hash12(list, hex_list(list, sorted, hello->cipher_count), ciphers);
+    }
+
+    /* Extensions sorted, SNI and ALPN left out (the first part says
+     * them), then the signature algorithms in the order sent. */
+    for (i = 0; i < hello->extension_count; i++) {
+        if (hello->extensions[i] != TLSI_EXT_SERVER_NAME
+            && hello->extensions[i] != TLSI_EXT_ALPN) {
+            sorted[n++] = hello->extensions[i];
+        }
+    }
+    sort(sorted, n);
+    if (n == 0) {
+        strcpy(extensions, "000000000000");
+    }
+    else {
+        len = hex_list(text, sorted, n);
+        if (hello->sigalg_count > 0) {
+            text[len++] = '_';
+            len += hex_list(text + len, hello->sigalgs, hello->sigalg_count);
+        }
+        hash12(text, len, extensions);
+    }
+
+    alpn_code(hello, alpn);
+    snprintf(out, TLSI_JA4_LEN + 1, "t%s%c%02d%02d%s_%s_%s",
+             version_code(hello->version), hello->has_sni ? 'd' : 'i',
+             two_digits(hello->cipher_count),
+             two_digits(hello->extension_count), alpn, ciphers, extensions);
+}
