@@ -118,7 +118,7 @@ def test_startup_line(site):
     lines = re.findall(r"\[tlsinterop:notice\] .*(mod_tlsinterop/.*)",
                        site.server.error_log())
     assert lines
-    assert re.match(r"mod_tlsinterop/\d+\.\d+\.\d+ \(OpenSSL 3\.[\d.]+, PCRE2 "
+    assert re.match(r"mod_tlsinterop/\d+\.\d+\.\d+ \(OpenSSL \d+\.\d+\.\d+[a-z]?, PCRE2 "
                     r"[\d.]+\): CA-list trimming, max_fragment_length "
                     r"fitting, chain audit, legacy-agent closes, Keep-Alive "
                     r"hints; 2 SSL virtual host\(s\), 1 with a trimmed CA "

@@ -120,6 +120,9 @@ run_release() {
     printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
     chmod 755 "$root/usr/sbin/policy-rc.d"
     cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+    # What Debian's installer writes and debootstrap does not.
+    printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' \
+        >"$root/etc/hosts"
     mkdir -p "$root/build"
     # the committed tree, as a clone of HEAD
     git clone -q "$REPO" "$root/build/mod_tlsinterop"

@@ -14,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/ioutil"
 	"net/http"
 	"os"
 	"time"
@@ -31,7 +32,7 @@ func main() {
 
 	config := &tls.Config{ServerName: *serverName, InsecureSkipVerify: *caFile == ""}
 	if *caFile != "" {
-		pem, err := os.ReadFile(*caFile)
+		pem, err := ioutil.ReadFile(*caFile) // os.ReadFile needs Go 1.16; Debian 11 has 1.15
 		if err != nil {
 			fail(err)
 		}
@@ -70,7 +71,7 @@ func main() {
 		os.Exit(1)
 	}
 	defer resp.Body.Close()
-	io.Copy(io.Discard, resp.Body)
+	io.Copy(ioutil.Discard, resp.Body)
 	fmt.Printf("status: %d\n", resp.StatusCode)
 	if resp.StatusCode != http.StatusOK {
 		os.Exit(1)
