@@ -33,23 +33,30 @@ provider() {
     esac
 }
 
-# Build-Depends of debian/control: the first alternative of each, without
-# versions, architectures or profiles.
+# Build-Depends of debian/control, one a line, alternatives joined by "|",
+# without versions, architectures or profiles.
 build_depends() {
     awk '/^Build-Depends:/ { on = 1; sub(/^Build-Depends:/, ""); print; next }
          on && /^[ \t]/ { print; next }
          { on = 0 }' debian/control \
         | tr ',\n' '\n\n' \
-        | sed -e 's/|.*//' -e 's/([^)]*)//g' -e 's/\[[^]]*\]//g' \
-              -e 's/<[^>]*>//g' -e 's/:[a-z]*//' -e 's/[ \t]//g' \
+        | sed -e 's/([^)]*)//g' -e 's/\[[^]]*\]//g' \
+              -e 's/<[^>]*>//g' -e 's/:[a-z]*//g' -e 's/[ \t]//g' \
         | grep -v '^$'
 }
 
+# A dependency holds when any of its alternatives is installed; the first
+# is the one to install otherwise.
 check_deps() {
     missing=""
     for dep in $TOOLS $(build_depends); do
-        pkg=$(provider "$dep")
-        installed "$pkg" || case " $missing " in
+        met=""
+        for alternative in $(echo "$dep" | tr '|' ' '); do
+            installed "$(provider "$alternative")" && met=1
+        done
+        [ -n "$met" ] && continue
+        pkg=$(provider "${dep%%|*}")
+        case " $missing " in
             *" $pkg "*) ;;
             *) missing="$missing $pkg" ;;
         esac
