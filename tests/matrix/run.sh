@@ -35,6 +35,8 @@ MIRROR=${TLSI_MATRIX_MIRROR:-http://deb.debian.org/debian}
 TEST_CMD=${TLSI_MATRIX_TEST:-make test}
 SANITIZE_RELEASES=${TLSI_MATRIX_SANITIZE-trixie}
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
+# Every release tests the commit that was HEAD when the run began.
+COMMIT=$(git -C "$REPO" rev-parse HEAD) || exit 2
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "test-matrix: needs root (debootstrap, chroot, mounts)" >&2
@@ -124,8 +126,9 @@ run_release() {
     printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' \
         >"$root/etc/hosts"
     mkdir -p "$root/build"
-    # the committed tree, as a clone of HEAD
+    # the committed tree, as a clone
     git clone -q "$REPO" "$root/build/mod_tlsinterop"
+    git -C "$root/build/mod_tlsinterop" checkout -q "$COMMIT"
 
     echo "== $release: make demo, make demo-stop, $TEST_CMD (log: $log)" >&2
     local started=$SECONDS
@@ -187,6 +190,7 @@ for release in $RELEASES; do
 done
 
 echo
+echo "make test-matrix of $(git -C "$REPO" log -1 --format='%h %s' "$COMMIT")"
 echo "| Debian             | httpd    | OpenSSL  | passed | failed | package                                    | ok   |  time  |"
 echo "|--------------------|----------|----------|--------|--------|--------------------------------------------|------|--------|"
 printf '%s' "$RESULTS"
