@@ -146,7 +146,7 @@ clients: $(CLIENTS)
 
 # The clients share the probe's record tracking and connecting.
 tests/clients/%: tests/clients/%.c $(TOOLS_LIB) $(CORE_LIB) $(wildcard tools/*.h)
-	$(CC) $(WARN) -O2 -g -Itools -o $@ $< $(TOOLS_LIB) $(CORE_LIBS)
+	$(CC) $(WARN) -O2 -g -Itools -I$(CORE_DIR) $(APR_CFLAGS) -o $@ $< $(TOOLS_LIB) $(CORE_LIBS)
 
 unit-tests: $(UNIT_TESTS)
 

@@ -32,10 +32,18 @@
 #include "mod_tlsinterop_conn.h"
 #include "mod_tlsinterop_counters.h"
 #include "mod_tlsinterop_learn.h"
+#include "mod_tlsinterop_hello.h"
 #include "mod_tlsinterop_log.h"
 #include "mod_tlsinterop_ssl_hooks.h"
 #include "mod_tlsinterop_startup.h"
 #include "mod_tlsinterop_status.h"
+
+/* Before the directives are read. */
+static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
+{
+    tlsi_hello_watch(0);
+    return tlsi_config_pre_config(pconf, plog, ptemp);
+}
 
 /* After mod_ssl's, which runs the per-vhost start-up steps. */
 static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
@@ -67,7 +75,7 @@ static void register_hooks(apr_pool_t *p)
     (void)p;
     /* The built-in legacy-agent rules, compiled once per generation before
      * the directives that may replace them are read. */
-    ap_hook_pre_config(tlsi_config_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* apache2ctl -t runs check_config: it refuses a shared learning file. */
     ap_hook_check_config(tlsi_config_check, NULL, NULL, APR_HOOK_MIDDLE);
     /* Runs inside mod_ssl's post_config, once per SSL vhost context, after
@@ -75,6 +83,11 @@ static void register_hooks(apr_pool_t *p)
      * never runs, and nothing links against mod_ssl. */
     APR_OPTIONAL_HOOK(ssl, init_server, tlsi_startup_init_server, NULL, NULL,
                       APR_HOOK_MIDDLE);
+    /* Each connection, once mod_ssl made its SSL: keep the ClientHello
+     * where some vhost gives recognised client stacks a list of their
+     * own. */
+    APR_OPTIONAL_HOOK(ssl, pre_handshake, tlsi_hello_pre_handshake, NULL,
+                      NULL, APR_HOOK_MIDDLE);
     /* After mod_ssl's post_config, so that every init_server has run:
      * counters, request-path settings and learning for the generation. */
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_LAST);

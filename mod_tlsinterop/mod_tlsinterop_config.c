@@ -20,8 +20,10 @@ APLOG_USE_MODULE(tlsinterop);
 
 #define DEFAULT_KEEPALIVE_MARGIN 1
 
-/* The built-in legacy agent list of this configuration generation. */
+/* The built-in legacy agent list and client classes of this
+ * configuration generation. */
 static tlsi_agent_rules_t *builtin_agents;
+static tlsi_classes_t *builtin_classes;
 
 /*
  * Only the main server and the vhosts that set one of the module's
@@ -51,6 +53,7 @@ void *tlsi_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     merged->ca_fit_fragment = add->ca_fit_fragment != TLSI_UNSET
                               ? add->ca_fit_fragment : base->ca_fit_fragment;
     merged->agents = add->agents ? add->agents : base->agents;
+    merged->classes = add->classes ? add->classes : base->classes;
     /* A learned-names file belongs to the vhost that names it: a vhost
      * that inherits "learn" gets its own default file. */
     merged->ca_learn = add->ca_learn != TLSI_UNSET ? add->ca_learn
@@ -100,6 +103,11 @@ int tlsi_fit_fragment(const tlsi_srv_conf_t *conf)
 int tlsi_ca_learn(const tlsi_srv_conf_t *conf)
 {
     return conf->ca_learn != 0;
+}
+
+const tlsi_classes_t *tlsi_classes(const tlsi_srv_conf_t *conf)
+{
+    return conf->classes ? conf->classes : builtin_classes;
 }
 
 const tlsi_agent_rules_t *tlsi_agents(const tlsi_srv_conf_t *conf)
@@ -243,6 +251,23 @@ static const char *set_ca_learn(cmd_parms *cmd, void *dconf, const char *arg)
     return NULL;
 }
 
+/* A vhost that names classes starts from the built-ins, not from its
+ * parent's lines (as other list directives of httpd replace). */
+static const char *set_client_class(cmd_parms *cmd, void *dconf,
+                                    const char *what, const char *bytes)
+{
+    tlsi_srv_conf_t *conf = conf_of(cmd);
+    const char *err;
+
+    (void)dconf;
+    if (conf->classes == NULL) {
+        conf->classes = tlsi_classes_builtin(cmd->pool);
+    }
+    err = tlsi_classes_add(cmd->pool, conf->classes, what, bytes);
+    return err ? apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err)
+               : NULL;
+}
+
 static const tlsi_agent_rule_t *find_rule(const tlsi_agent_rules_t *rules,
                                           const char *pattern)
 {
@@ -351,6 +376,7 @@ int tlsi_config_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
     (void)plog;
     (void)ptemp;
     builtin_agents = tlsi_agent_rules_builtin(pconf);
+    builtin_classes = tlsi_classes_builtin(pconf);
     return OK;
 }
 
@@ -383,5 +409,11 @@ const command_rec tlsi_cmds[] = {
                   RSRC_CONF, "<seconds>|off: Keep-Alive: timeout= advertises "
                   "the enforced idle timeout less this margin (0-3600); "
                   "default 1"),
+    AP_INIT_TAKE2("TLSInteropClientClass", set_client_class, NULL, RSRC_CONF,
+                  "boringssl|nss|<JA4 fingerprint or prefix> <bytes>|off: "
+                  "client stacks that take a CertificateRequest of up to "
+                  "<bytes> (512-131071) get the largest CA list that fits, "
+                  "on vhosts that ask for client certificates; built in: "
+                  "boringssl 102400, nss 131071"),
     { NULL }
 };

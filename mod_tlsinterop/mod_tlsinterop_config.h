@@ -17,6 +17,7 @@
 #include "http_config.h"
 
 #include "tlsi_args.h"
+#include "tlsi_class.h"
 
 #define TLSI_UNSET -1
 #define TLSI_MARGIN_OFF -2
@@ -63,6 +64,8 @@ typedef struct tlsi_srv_conf {
     const server_rec *ca_learn_owner;  /* the server that named the file */
     tlsi_agent_rules_t *agents;        /* NULL: not set here */
     int ka_margin;                     /* seconds, TLSI_MARGIN_OFF or unset */
+    tlsi_classes_t *classes;           /* TLSInteropClientClass; NULL: not
+                                        * set here */
     /* What start-up works out for this server (NULL but for SSL vhosts):
      * see tlsi_srv_state_make(). */
     struct tlsi_srv_state *state;
@@ -99,6 +102,8 @@ int tlsi_enabled(const tlsi_srv_conf_t *conf);
 int tlsi_fit_fragment(const tlsi_srv_conf_t *conf);
 int tlsi_ca_learn(const tlsi_srv_conf_t *conf);
 const tlsi_agent_rules_t *tlsi_agents(const tlsi_srv_conf_t *conf);
+/* The client stacks that get a list of their own (built-ins unless set). */
+const tlsi_classes_t *tlsi_classes(const tlsi_srv_conf_t *conf);
 /* Seconds, or TLSI_MARGIN_OFF. */
 int tlsi_keepalive_margin(const tlsi_srv_conf_t *conf);
 

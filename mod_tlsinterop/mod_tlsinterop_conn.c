@@ -21,6 +21,7 @@
 #include "tlsi_agent.h"
 #include "tlsi_args.h"
 #include "tlsi_hint.h"
+#include "mod_tlsinterop_hello.h"
 #include "mod_tlsinterop_config.h"
 #include "mod_tlsinterop_conn.h"
 #include "mod_tlsinterop_counters.h"
@@ -277,6 +278,9 @@ int tlsi_conn_post_read_request(request_rec *r)
     /* A new request: the connection is no longer idle after a promise. */
     if (state != NULL) {
         state->announced = NULL;
+    }
+    if (tlsi_hello_watching()) {
+        tlsi_hello_request_env(r);
     }
     /* Cheapest test first: most servers have no rule and no hint. */
     if (has_work(tlsi_srv_state(r->server))) {

@@ -23,7 +23,7 @@ APLOG_USE_MODULE(tlsinterop);
 
 /* Named for the layout of a slot, so that a module with other counters,
  * loaded by a restart, starts a segment of its own: change it with them. */
-#define RETAINED_KEY "mod_tlsinterop-counters-10"
+#define RETAINED_KEY "mod_tlsinterop-counters-12"
 #define MIN_CAPACITY 64
 
 typedef struct {
@@ -54,6 +54,8 @@ static const char *const names[TLSI_CNT_COUNT] = {
     "TrimmedNoClientCert",
     "IssuerNotAdvertised",
     "LearnedNames",
+    "LargerListHandshakes",
+    "WholeListHandshakes",
 };
 
 /* Room for at least needed slots; a larger segment keeps what was counted

@@ -28,6 +28,8 @@ typedef enum {
     TLSI_CNT_TRIMMED_NO_CERT,       /* trimmed list sent, no certificate */
     TLSI_CNT_ISSUER_NOT_ADVERTISED, /* verified, its issuer not advertised */
     TLSI_CNT_LEARNED_NAMES,         /* names learned (a level, not a sum) */
+    TLSI_CNT_LARGER_LISTS,          /* recognised clients given more */
+    TLSI_CNT_WHOLE_LISTS,           /* ... given the whole list */
     TLSI_CNT_COUNT
 } tlsi_counter_e;
 

@@ -8,8 +8,13 @@
 #include "httpd.h"
 #include "http_config.h"
 
+#include "http_log.h"
+
 #include "mod_tlsinterop_counters.h"
 #include "mod_tlsinterop_handshake.h"
+#include "mod_tlsinterop_hello.h"
+
+APLOG_USE_MODULE(tlsinterop);
 #include "tlsi_ossl.h"
 
 /* SSL_CTX ex_data: the vhost's tlsi_handshake_t, for the info callback. */
@@ -44,9 +49,81 @@ static void on_info(const SSL *ssl, int where, int ret)
         return;
     }
     if (none && hs != NULL) {
+        tlsi_hello_seen_t *seen = tlsi_hello_of((SSL *)ssl);
+        const STACK_OF(X509_NAME) *names = SSL_get_client_CA_list(ssl);
+
         tlsi_count(hs->s, TLSI_CNT_TRIMMED_NO_CERT);
+        /* Which stacks a fitted list locks out: their fingerprint. */
+        if (seen != NULL) {
+            ap_log_cerror(APLOG_MARK, APLOG_INFO, 0, seen->c,
+                          "no client certificate after a list of %d CA "
+                          "names; client JA4 %s",
+                          seen->names_given >= 0 ? seen->names_given
+                          : names ? sk_X509_NAME_num(names) : 0, seen->ja4);
+        }
     }
     SSL_set_info_callback((SSL *)ssl, NULL);
+}
+
+/* Copies of the first count names of order, owned by the stack. */
+static STACK_OF(X509_NAME) *copied_prefix(const tlsi_calist_t *order,
+                                          int count)
+{
+    STACK_OF(X509_NAME) *names = sk_X509_NAME_new_reserve(NULL, count);
+    int i;
+
+    for (i = 0; names != NULL && i < count; i++) {
+        X509_NAME *copy = tlsi_ossl_name_dup(order->names[i]);
+
+        if (copy == NULL || !sk_X509_NAME_push(names, copy)) {
+            X509_NAME_free(copy);
+            sk_X509_NAME_pop_free(names, X509_NAME_free);
+            return NULL;
+        }
+    }
+    return names;
+}
+
+/*
+ * A client recognised as a stack that takes more than the fitted list gets
+ * the largest prefix of the priority order it accepts.  The whole list
+ * sits in the context's CA list, which an empty client CA list lets
+ * through (checked at start-up): no copy on the common path.  Returns 1
+ * if the connection got another list, 0 if not, -1 when out of memory.
+ */
+static int list_for_client(const tlsi_handshake_t *hs, SSL *ssl)
+{
+    tlsi_hello_seen_t *seen = tlsi_hello_of(ssl);
+    const tlsi_class_rule_t *rule;
+    STACK_OF(X509_NAME) *names;
+    apr_size_t limit;
+    int kept;
+
+    if (seen == NULL) {
+        return 0;
+    }
+    limit = tlsi_classes_limit(hs->classes, seen->hello, seen->ja4, &rule);
+    if (limit == 0) {
+        return 0;
+    }
+    kept = tlsi_calist_fit_sendable(hs->order, &hs->shape, limit);
+    if (kept == hs->fitted) {
+        return 0;
+    }
+    if (kept == hs->reachable && kept > 0) {
+        names = sk_X509_NAME_new_null();
+    }
+    else {
+        names = copied_prefix(hs->order, kept);
+    }
+    if (names == NULL) {
+        return -1;
+    }
+    SSL_set_client_CA_list(ssl, names);
+    seen->names_given = kept;
+    tlsi_count(hs->s, kept == hs->order->count ? TLSI_CNT_WHOLE_LISTS
+                                               : TLSI_CNT_LARGER_LISTS);
+    return 1;
 }
 
 static int on_certificate(SSL *ssl, void *arg)
@@ -63,6 +140,12 @@ static int on_certificate(SSL *ssl, void *arg)
             tlsi_count(hs->s, TLSI_CNT_FRAGMENT_FITS);
         }
     }
+    /* A negotiated max_fragment_length says what the client takes. */
+    if (!cut && hs->classes != NULL
+        && (SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER)
+        && list_for_client(hs, ssl) < 0) {
+        return 0;
+    }
     /* A CertificateRequest goes out when the server verifies clients. */
     if ((hs->trimmed || cut) && (SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER)) {
         tlsi_count(hs->s, TLSI_CNT_TRIMMED_HANDSHAKES);
@@ -73,7 +156,7 @@ static int on_certificate(SSL *ssl, void *arg)
 
 void tlsi_handshake_install(SSL_CTX *ctx, const tlsi_handshake_t *hs)
 {
-    if (!hs->trimmed && !hs->fit_needed) {
+    if (!hs->trimmed && !hs->fit_needed && hs->classes == NULL) {
         return;
     }
     if (handshake_index < 0) {

@@ -13,6 +13,9 @@
  *    chosen the vhost and before the CertificateRequest is built: it fits
  *    the list to the connection's negotiated max_fragment_length, and
  *    counts the handshakes that advertise a trimmed list.
+ *  - Where the vhost asks for a client certificate, it gives a client
+ *    stack recognised as one that reassembles long messages (tlsi_class)
+ *    the largest list it accepts, instead of the fitted one.
  *  - On those, an info callback tells at the end of the handshake whether
  *    the client sent a certificate.
  *
@@ -26,6 +29,7 @@
 
 #include <openssl/ssl.h>
 
+#include "tlsi_class.h"
 #include "tlsi_fragment.h"
 
 /* What a vhost's callbacks need, made at start-up from pconf. */
@@ -34,6 +38,14 @@ typedef struct tlsi_handshake {
     int trimmed;                /* the vhost's list is a trimmed one */
     int fit_needed;             /* some fragment length needs a shorter list */
     tlsi_fragment_fit_t fit;
+    /* Lists for recognised client stacks; classes is NULL for none. */
+    const tlsi_classes_t *classes;
+    const tlsi_calist_t *order; /* the priority order, names the context's */
+    tlsi_cr_shape_t shape;
+    int fitted;                 /* names in the context's client CA list */
+    int reachable;              /* names in the context's CA list, which a
+                                 * connection reaches by an empty client CA
+                                 * list; 0: it gets copies instead */
 } tlsi_handshake_t;
 
 /* Set the callbacks on ctx where hs says there is work. */

@@ -27,4 +27,9 @@ APR_DECLARE_EXTERNAL_HOOK(ssl, SSL, int, init_server,
                           (server_rec *s, apr_pool_t *p, int is_proxy,
                            SSL_CTX *ctx))
 
+/* Runs for each connection once mod_ssl made its SSL, before the
+ * handshake. */
+APR_DECLARE_EXTERNAL_HOOK(ssl, SSL, int, pre_handshake,
+                          (conn_rec *c, SSL *ssl, int is_proxy))
+
 #endif /* MOD_TLSINTEROP_SSL_HOOKS_H */

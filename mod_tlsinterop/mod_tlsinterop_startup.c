@@ -29,6 +29,8 @@
 #include "tlsi_certmsg.h"
 #include "tlsi_cover.h"
 #include "tlsi_fragment.h"
+#include "tlsi_class.h"
+#include "mod_tlsinterop_hello.h"
 #include "tlsi_ossl.h"
 #include "tlsi_names.h"
 #include "tlsi_probe.h"
@@ -72,6 +74,10 @@ typedef struct {
     /* The advertised names in priority order, from pconf, for the lists
      * of step 4; NULL where the limit does not apply. */
     const tlsi_calist_t *advertised;
+    int kept;                           /* names the fitted list holds */
+    /* For recognised client stacks (step 5): the longest prefix any of
+     * them takes, in the context's CA list; NULL for none. */
+    const tlsi_calist_t *large;
 } vhost_list_t;
 
 X509_STORE *tlsi_trust_store(SSL_CTX *ctx)
@@ -416,11 +422,99 @@ static void report_coverage(vhost_list_t *l, const tlsi_hierarchy_t *h,
     }
 }
 
+static int give_empty_client_list(SSL *ssl, void *arg)
+{
+    (void)arg;
+    SSL_set_client_CA_list(ssl, sk_X509_NAME_new_null());
+    return 1;
+}
+
+/*
+ * Does an empty client CA list on a connection let the context's CA list
+ * through?  OpenSSL does so (ssl/statem get_ca_names()) but does not
+ * document it, so an in-memory handshake checks it once per process, in
+ * both versions; where it does not hold, recognised clients get copies.
+ */
+static int empty_list_reaches_ca_list(apr_pool_t *p)
+{
+    static int known = -1;
+    STACK_OF(X509_NAME) *one = sk_X509_NAME_new_null();
+    STACK_OF(X509_NAME) *two = sk_X509_NAME_new_null();
+    tlsi_probe_cfg_t cfg = { 0 };
+    int v;
+
+    if (known >= 0) {
+        return known;
+    }
+    known = 0;
+    for (v = 0; v < 2 && one != NULL && two != NULL; v++) {
+        X509_NAME *name = X509_NAME_new();
+
+        if (name == NULL
+            || !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                                           (const unsigned char *)(v ? "b"
+                                                                     : "a"),
+                                           -1, -1, 0)
+            || !sk_X509_NAME_push(two, name)) {
+            X509_NAME_free(name);
+            goto done;
+        }
+    }
+    if (one == NULL || two == NULL
+        || !sk_X509_NAME_push(one, X509_NAME_dup(sk_X509_NAME_value(two, 0)))) {
+        goto done;
+    }
+    cfg.security_level = 1;
+    cfg.ca_list = two;
+    cfg.cert_cb = give_empty_client_list;
+    known = 1;
+    for (v = 0; v < 2; v++) {
+        int version = v ? TLS1_3_VERSION : TLS1_2_VERSION;
+        unsigned char *msg;
+        apr_size_t len;
+        tlsi_cr_info_t info;
+        const char *err;
+
+        if (!tlsi_probe_certreq(&cfg, version, one, p, &msg, &len, &err)
+            || !tlsi_cr_parse(msg, len, version == TLS1_3_VERSION, &info)
+            || info.ca_names != 2) {
+            known = 0;
+        }
+    }
+done:
+    sk_X509_NAME_pop_free(one, X509_NAME_free);
+    sk_X509_NAME_pop_free(two, X509_NAME_free);
+    return known;
+}
+
+/* Step 5's list for a vhost that asks for client certificates: copies of
+ * the longest prefix of order that a recognised stack takes, or NULL
+ * where none takes more than the kept names. */
+static STACK_OF(X509_NAME) *large_list(vhost_list_t *l,
+                                       const tlsi_calist_t *order, int kept)
+{
+    const tlsi_vhost_init_t *vi = l->vi;
+    const tlsi_classes_t *classes = tlsi_classes(vi->conf);
+    int reachable;
+
+    /* An empty fitted list would itself let the CA list through. */
+    if (kept == 0 || tlsi_classes_max(classes) <= l->budget
+        || !(SSL_CTX_get_verify_mode(vi->ctx) & SSL_VERIFY_PEER)) {
+        return NULL;
+    }
+    reachable = tlsi_calist_fit_sendable(order, l->shape,
+                                         tlsi_classes_max(classes));
+    if (reachable <= kept) {
+        return NULL;
+    }
+    return tlsi_calist_copy(order, reachable);
+}
+
 static void trim_to_budget(vhost_list_t *l)
 {
     const tlsi_vhost_init_t *vi = l->vi;
     const tlsi_calist_t *order = l->order;
-    STACK_OF(X509_NAME) *kept_names, *whole = NULL;
+    STACK_OF(X509_NAME) *kept_names, *whole = NULL, *large, *fitted = NULL;
     apr_size_t after;
     int kept;
 
@@ -475,9 +569,28 @@ static void trim_to_budget(vhost_list_t *l)
     report_dropped(l, order, kept);
     tlsi_learn_watch(vi, whole, tlsi_cover_rank(vi->pconf, l->perm),
                      l->state, l->learned, l->learn_file);
+    /* Made before advertise() frees the names order points into. */
+    large = large_list(l, order, kept);
+    if (large != NULL && l->source == SOURCE_CA_LIST
+        && (fitted = tlsi_calist_copy(order, kept)) == NULL) {
+        /* Without the fitted list in front, the large one would reach
+         * every client. */
+        sk_X509_NAME_pop_free(large, X509_NAME_free);
+        large = NULL;
+    }
     advertise(l, kept_names);
     l->trimmed = 1;
+    l->kept = kept;
     l->advertised = tlsi_calist_arrange(vi->pconf, kept_names, NULL);
+    if (large != NULL) {
+        /* The fitted list in the client CA list, which takes precedence
+         * (SSL_CTX_set0_CA_list(3)); the large one in the CA list. */
+        if (fitted != NULL) {
+            SSL_CTX_set_client_CA_list(vi->ctx, fitted);
+        }
+        SSL_CTX_set0_CA_list(vi->ctx, large);
+        l->large = tlsi_calist_arrange(vi->pconf, large, NULL);
+    }
 }
 
 static void advertise_none(vhost_list_t *l)
@@ -579,7 +692,31 @@ static int prepare_fragment_lists(const tlsi_vhost_init_t *vi,
     return 1;
 }
 
-/* -- 5. callbacks, and the hook that runs the steps ----------------------- */
+/* -- 5. lists for recognised client stacks ------------------------------- */
+
+static void prepare_client_lists(const tlsi_vhost_init_t *vi,
+                                 const vhost_list_t *l, tlsi_handshake_t *hs)
+{
+    const tlsi_calist_t *large = l->large;
+    int zero_copy = empty_list_reaches_ca_list(vi->ptemp);
+
+    hs->classes = tlsi_classes(vi->conf);
+    hs->order = large;
+    hs->shape = *l->shape;
+    hs->fitted = l->kept;
+    hs->reachable = zero_copy ? large->count : 0;
+    tlsi_hello_watch(1);
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, vi->s,
+                 "%s: client stacks recognised as taking more get up to %d "
+                 "CA names (%" APR_SIZE_T_FMT " bytes%s); others get the %d "
+                 "that fit", vi->vhost, large->count,
+                 tlsi_calist_cr_size(large, l->shape, large->count),
+                 zero_copy ? "" : "; copied per connection, as this OpenSSL "
+                 "does not let an empty client CA list reach the CA list",
+                 l->kept);
+}
+
+/* -- 6. callbacks, and the hook that runs the steps ----------------------- */
 
 int tlsi_startup_init_server(server_rec *s, apr_pool_t *p, int is_proxy,
                              SSL_CTX *ctx)
@@ -622,6 +759,9 @@ int tlsi_startup_init_server(server_rec *s, apr_pool_t *p, int is_proxy,
     hs->trimmed = has_list && list.trimmed;
     hs->fit_needed = has_list && prepare_fragment_lists(&vi, hs,
                                                         list.advertised);
+    if (has_list && list.large != NULL) {
+        prepare_client_lists(&vi, &list, hs);
+    }
     tlsi_handshake_install(ctx, hs);
 
     apr_pool_destroy(vi.ptemp);

@@ -94,6 +94,17 @@ int tlsi_calist_fit(const tlsi_calist_t *list, const tlsi_cr_shape_t *shape,
     return lo;
 }
 
+int tlsi_calist_fit_sendable(const tlsi_calist_t *list,
+                             const tlsi_cr_shape_t *shape, apr_size_t budget)
+{
+    int k = tlsi_calist_fit(list, shape, budget);
+
+    while (k > 0 && list->wire_sum[k] > TLSI_MAX_NAMES_LEN) {
+        k--;
+    }
+    return k;
+}
+
 STACK_OF(X509_NAME) *tlsi_calist_copy(const tlsi_calist_t *list, int k)
 {
     STACK_OF(X509_NAME) *copy = sk_X509_NAME_new_reserve(NULL, k);

@@ -64,6 +64,11 @@ apr_size_t tlsi_calist_cr_size(const tlsi_calist_t *list,
 int tlsi_calist_fit(const tlsi_calist_t *list, const tlsi_cr_shape_t *shape,
                     apr_size_t budget);
 
+/* tlsi_calist_fit(), and no more names than OpenSSL can send at all
+ * (TLSI_MAX_NAMES_LEN bytes of them): for budgets above one record. */
+int tlsi_calist_fit_sendable(const tlsi_calist_t *list,
+                             const tlsi_cr_shape_t *shape, apr_size_t budget);
+
 /* A new stack holding copies of the first k names, owned by the caller
  * (ready for SSL_CTX_set_client_CA_list).  NULL when out of memory. */
 STACK_OF(X509_NAME) *tlsi_calist_copy(const tlsi_calist_t *list, int k);

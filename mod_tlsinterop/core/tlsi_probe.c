@@ -155,6 +155,16 @@ static SSL_CTX *make_server_ctx(const tlsi_probe_cfg_t *cfg,
         }
         SSL_CTX_set_client_CA_list(ctx, copy);
     }
+    if (cfg->ca_list != NULL) {
+        STACK_OF(X509_NAME) *copy = sk_X509_NAME_deep_copy(cfg->ca_list,
+                                                           tlsi_ossl_name_dup,
+                                                           X509_NAME_free);
+        if (copy == NULL) {
+            *err = "out of memory";
+            goto fail;
+        }
+        SSL_CTX_set0_CA_list(ctx, copy);
+    }
     return ctx;
 fail:
     SSL_CTX_free(ctx);

@@ -29,6 +29,8 @@ typedef struct tlsi_probe_cfg {
     X509 *cert;                   /* server identity; NULL: a throwaway key */
     EVP_PKEY *key;
     STACK_OF(X509) *chain;        /* certificates sent after cert, or NULL */
+    /* the server's "CA list" (SSL_CTX_set0_CA_list), or NULL */
+    const STACK_OF(X509_NAME) *ca_list;
     /* a certificate callback for the probe server, or NULL */
     int (*cert_cb)(SSL *ssl, void *arg);
     void *cert_cb_arg;

@@ -11,12 +11,19 @@
  * stacks do.  It aborts the handshake the moment it sees one.
  *
  * usage: splitcheck [-tls1_2|-tls1_3] [-servername NAME] [-maxfrag N]
- *                   [-cert FILE -key FILE] [-count N] [-v] host port
+ *                   [-cert FILE -key FILE] [-count N] [-trait nss|grease]
+ *                   [-accept-split] [-v] host port
  *
  * Exit status: 0 handshake done, no message split; 1 a message was split
  * (refused); 2 any other failure.  With -count N it makes N connections one
  * after another, stops at the first that does not succeed and exits with
  * its status.
+ *
+ * -trait makes the ClientHello carry what identifies a stack family: nss
+ * the delegated_credentials extension (34), as Firefox sends it; grease an
+ * RFC 8701 GREASE extension (0x0a0a), as Chromium's BoringSSL sends.
+ * -accept-split takes split messages as a stack that reassembles does, and
+ * says how many CA names the CertificateRequest held.
  *
  * Record boundaries come from OpenSSL's message callback, through the
  * tracker the tlsinterop-probe tool uses (tools/probe_track.c).
@@ -36,6 +43,7 @@
 
 #include "probe_net.h"
 #include "probe_track.h"
+#include "tlsi_careq.h"
 
 static int maxfrag_code(const char *arg)
 {
@@ -52,14 +60,31 @@ static void usage(void)
 {
     fprintf(stderr, "usage: splitcheck [-tls1_2|-tls1_3] [-servername NAME] "
             "[-maxfrag 512|1024|2048|4096] [-cert FILE -key FILE] [-count N] "
-            "[-v] host port\n");
+            "[-trait nss|grease] [-accept-split] [-v] host port\n");
     exit(2);
 }
 
 typedef struct options {
     const char *servername, *host, *port;
-    int maxfrag, verbose;
+    int maxfrag, verbose, accept_split, version;
 } options_t;
+
+/* An empty extension of the type the trait names. */
+static int add_trait(SSL *ssl, unsigned int type, unsigned int context,
+                     const unsigned char **out, size_t *outlen, X509 *x,
+                     size_t chainidx, int *al, void *arg)
+{
+    (void)ssl;
+    (void)type;
+    (void)context;
+    (void)x;
+    (void)chainidx;
+    (void)al;
+    (void)arg;
+    *out = NULL;
+    *outlen = 0;
+    return 1;
+}
 
 /* One connection and handshake: 0, 1 or 2 as the exit status says. */
 static int handshake_once(SSL_CTX *ctx, const options_t *o, int quiet)
@@ -84,7 +109,8 @@ static int handshake_once(SSL_CTX *ctx, const options_t *o, int quiet)
         SSL_set_tlsext_max_fragment_length(ssl, o->maxfrag);
         SSL_set1_groups_list(ssl, PROBE_CONSTRAINED_GROUPS);
     }
-    probe_track_init(&t, fd, -1);
+    probe_track_init(&t, o->accept_split ? -1 : fd,
+                     o->accept_split ? SSL3_MT_CERTIFICATE_REQUEST : -1);
     probe_track_attach(&t, ssl);
 
     rc = SSL_connect(ssl);
@@ -93,7 +119,7 @@ static int handshake_once(SSL_CTX *ctx, const options_t *o, int quiet)
                 probe_message_name(t.msgs[i].type), t.msgs[i].len,
                 t.msgs[i].records);
     }
-    if (t.split >= 0) {
+    if (t.split >= 0 && !o->accept_split) {
         printf("refused: %s of %zu bytes split across %d records\n",
                probe_message_name(t.msgs[t.split].type), t.msgs[t.split].len,
                t.msgs[t.split].records);
@@ -112,11 +138,20 @@ static int handshake_once(SSL_CTX *ctx, const options_t *o, int quiet)
                 printf(", CertificateRequest %zu bytes in %d record(s)",
                        certreq->len, certreq->records);
             }
+            if (certreq != NULL && certreq->bytes != NULL) {
+                tlsi_cr_info_t info;
+
+                if (tlsi_cr_parse(certreq->bytes, certreq->len,
+                                  SSL_version(ssl) == TLS1_3_VERSION, &info)) {
+                    printf(", %d CA names", info.ca_names);
+                }
+            }
             printf("\n");
         }
         SSL_shutdown(ssl);
         rc = 0;
     }
+    probe_track_free(&t);
     SSL_free(ssl);
     close(fd);
     return rc;
@@ -126,7 +161,7 @@ int main(int argc, char **argv)
 {
     const char *cert = NULL, *key = NULL;
     options_t o = { 0 };
-    int version = 0, count = 1, i, n, rc = 0;
+    int version = 0, count = 1, i, n, rc = 0, trait = -1;
     SSL_CTX *ctx;
 
     /* Writes after the abort must fail, not kill us. */
@@ -149,6 +184,17 @@ int main(int argc, char **argv)
         }
         else if (i + 1 < argc && !strcmp(argv[i], "-key")) {
             key = argv[++i];
+        }
+        else if (!strcmp(argv[i], "-accept-split")) {
+            o.accept_split = 1;
+        }
+        else if (i + 1 < argc && !strcmp(argv[i], "-trait")) {
+            i++;
+            trait = !strcmp(argv[i], "nss") ? 34
+                    : !strcmp(argv[i], "grease") ? 0x0a0a : -2;
+            if (trait == -2) {
+                usage();
+            }
         }
         else if (i + 1 < argc && !strcmp(argv[i], "-count")) {
             count = atoi(argv[++i]);
@@ -184,6 +230,13 @@ int main(int argc, char **argv)
                                                 SSL_FILETYPE_PEM) != 1)) {
         fprintf(stderr, "splitcheck: cannot load the client certificate\n");
         ERR_print_errors_fp(stderr);
+        return 2;
+    }
+    if (trait >= 0
+        && !SSL_CTX_add_custom_ext(ctx, (unsigned int)trait,
+                                   SSL_EXT_CLIENT_HELLO, add_trait, NULL,
+                                   NULL, NULL, NULL)) {
+        fprintf(stderr, "splitcheck: cannot add extension %d\n", trait);
         return 2;
     }
     for (n = 0; n < count && rc == 0; n++) {

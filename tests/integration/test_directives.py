@@ -236,3 +236,33 @@ def test_good_values_pass(make_httpd, pki):
     status, out = server.configtest(body)
     assert status == 0, out
     assert "Syntax OK" in out
+
+
+@pytest.mark.parametrize("args,expected", [
+    ("nss 511", "512 to 131071 bytes, or off"),
+    ("nss 131072", "512 to 131071 bytes, or off"),
+    ("boringssl lots", "512 to 131071 bytes, or off"),
+    ("T13D1516H2 32768", "boringssl, nss, a JA4 fingerprint"),
+    ("t13d1516h2_8daaf6152771_e5627efa2ab1x 32768", "a JA4 fingerprint"),
+    ("java! 32768", "a JA4 fingerprint"),
+])
+def test_bad_client_class(make_httpd, args, expected):
+    server = make_httpd()
+    check_fails(server, "TLSInteropClientClass %s\n" % args,
+                "TLSInteropClientClass", expected)
+
+
+@pytest.mark.parametrize("args", ["nss", "nss 32768 extra"])
+def test_client_class_takes_two_arguments(make_httpd, args):
+    server = make_httpd()
+    check_fails(server, "TLSInteropClientClass %s\n" % args,
+                "TLSInteropClientClass", "takes two arguments")
+
+
+def test_good_client_classes(make_httpd):
+    status, out = make_httpd().configtest(
+        "TLSInteropClientClass nss off\n"
+        "TLSInteropClientClass boringssl 65536\n"
+        "TLSInteropClientClass t13d1516h2_8daaf6152771_e5627efa2ab1 32768\n"
+        "TLSInteropClientClass t12i 20000\n")
+    assert status == 0, out
