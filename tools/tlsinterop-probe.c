@@ -911,9 +911,73 @@ static void print_folded(const char *lead, int indent, const char *text)
     printf("\n");
 }
 
+/* -- a client recognised as one that takes long lists ------------------- */
+
+/* The delegated_credentials extension, which only NSS (Firefox) sends: a
+ * server with mod_tlsinterop gives such a client the largest list it
+ * takes (TLSInteropClientClass nss). */
+#define NSS_TRAIT_EXTENSION 34
+
+static int add_empty_extension(SSL *ssl, unsigned int type,
+                               unsigned int context, const unsigned char **out,
+                               size_t *outlen, X509 *x, size_t chainidx,
+                               int *al, void *arg)
+{
+    (void)ssl;
+    (void)type;
+    (void)context;
+    (void)x;
+    (void)chainidx;
+    (void)al;
+    (void)arg;
+    *out = NULL;
+    *outlen = 0;
+    return 1;
+}
+
+/* A handshake as a client recognised as NSS; 0 if the probe cannot send
+ * the trait. */
+static int recognised_handshake(const opts_t *o, handshake_t *hs)
+{
+    SSL_CTX *ctx = client_ctx(o);
+    SSL *ssl;
+    int fd = -1;
+
+    if (!SSL_CTX_add_custom_ext(ctx, NSS_TRAIT_EXTENSION, SSL_EXT_CLIENT_HELLO,
+                                add_empty_extension, NULL, NULL, NULL,
+                                NULL)) {
+        SSL_CTX_free(ctx);
+        return 0;
+    }
+    ssl = handshake(o, ctx, 0, hs, &fd);
+    if (ssl != NULL) {
+        SSL_free(ssl);
+        close(fd);
+    }
+    SSL_CTX_free(ctx);
+    return 1;
+}
+
+static void print_recognised_text(const handshake_t *hs,
+                                  const handshake_t *nss)
+{
+    const probe_msg_t *mine = probe_track_find(&nss->track,
+                                               SSL3_MT_CERTIFICATE_REQUEST);
+
+    if (mine == NULL) {
+        return;
+    }
+    printf("\nA client recognised as NSS (Firefox: the delegated_credentials "
+           "extension):\n  CertificateRequest %zu bytes, %d CA names, in %d "
+           "record(s): %s\n", mine->len, nss->ca_names, mine->records,
+           nss->ca_names > hs->ca_names
+           ? "the server gives such clients a longer list than others"
+           : "the same list as other clients");
+}
+
 static void print_text(const opts_t *o, const handshake_t *hs,
-                       const handshake_t *frag, const connection_t *conn,
-                       const probe_chain_t *chain)
+                       const handshake_t *frag, const handshake_t *nss,
+                       const connection_t *conn, const probe_chain_t *chain)
 {
     int i;
 
@@ -925,6 +989,9 @@ static void print_text(const opts_t *o, const handshake_t *hs,
     print_handshake_text(hs);
     if (frag != NULL) {
         print_handshake_text(frag);
+    }
+    if (nss != NULL) {
+        print_recognised_text(hs, nss);
     }
     if (chain != NULL) {
         print_cert_text(chain, hs, frag);
@@ -1059,9 +1126,12 @@ static void print_cert_json(const probe_chain_t *chain, const handshake_t *hs,
 }
 
 static void print_json(const opts_t *o, const handshake_t *hs,
-                       const handshake_t *frag, const connection_t *c,
-                       const probe_chain_t *chain)
+                       const handshake_t *frag, const handshake_t *nss,
+                       const connection_t *c, const probe_chain_t *chain)
 {
+    const probe_msg_t *nss_certreq = nss == NULL ? NULL
+        : probe_track_find(&nss->track, SSL3_MT_CERTIFICATE_REQUEST);
+
     int i;
 
     printf("{\"target\": ");
@@ -1080,6 +1150,17 @@ static void print_json(const opts_t *o, const handshake_t *hs,
     printf(", \"max_fragment_length_handshake\": ");
     if (frag != NULL) {
         print_handshake_json(frag);
+    }
+    else {
+        printf("null");
+    }
+    printf(", \"recognised_client\": ");
+    if (nss_certreq != NULL) {
+        printf("{\"trait\": \"nss\", \"certificate_request\": {\"bytes\": "
+               "%zu, \"ca_names\": %d, \"records\": %d}, "
+               "\"longer_than_others\": %s}", nss_certreq->len, nss->ca_names,
+               nss_certreq->records,
+               nss->ca_names > hs->ca_names ? "true" : "false");
     }
     else {
         printf("null");
@@ -1124,7 +1205,8 @@ static void print_json(const opts_t *o, const handshake_t *hs,
 int main(int argc, char **argv)
 {
     opts_t o;
-    handshake_t hs, frag;
+    handshake_t hs, frag, nss;
+    int recognised = 0;
     connection_t conn;
     probe_chain_t chain = { NULL, NULL };
     char err[512];
@@ -1164,6 +1246,12 @@ int main(int argc, char **argv)
         SSL_free(ssl);
         close(fd);
     }
+    /* Where the server asks for a certificate: does it give a client that
+     * takes long lists more?  (After the first connection closed: some
+     * servers serve one at a time.) */
+    if (hs.ca_names >= 0) {
+        recognised = recognised_handshake(&o, &nss);
+    }
 
     judge_handshake(&hs);
     if (o.maxfrag) {
@@ -1177,16 +1265,19 @@ int main(int argc, char **argv)
         }
     }
     if (o.json) {
-        print_json(&o, &hs, o.maxfrag ? &frag : NULL, &conn,
-                   o.cert ? &chain : NULL);
+        print_json(&o, &hs, o.maxfrag ? &frag : NULL,
+                   recognised ? &nss : NULL, &conn, o.cert ? &chain : NULL);
     }
     else {
-        print_text(&o, &hs, o.maxfrag ? &frag : NULL, &conn,
-                   o.cert ? &chain : NULL);
+        print_text(&o, &hs, o.maxfrag ? &frag : NULL,
+                   recognised ? &nss : NULL, &conn, o.cert ? &chain : NULL);
     }
     probe_track_free(&hs.track);
     if (o.maxfrag) {
         probe_track_free(&frag.track);
+    }
+    if (recognised) {
+        probe_track_free(&nss.track);
     }
     probe_chain_free(&chain);
     SSL_CTX_free(ctx);

@@ -245,3 +245,22 @@ def test_unresolvable_host():
 def test_bad_options(args, message):
     status, _, err, _ = probe("127.0.0.1:1", *args)
     assert status == 2 and message in err
+
+
+def test_what_a_recognised_client_gets(site):
+    """The probe presents the NSS trait in a second handshake and reports
+    the list such a client gets beside the one others get."""
+    status, report = probe_json(target(site["module"]), "-k", "--idle", "0")
+    assert status == 0
+    others = report["handshake"]["certificate_request"]
+    nss = report["recognised_client"]
+    assert nss["trait"] == "nss"
+    assert nss["certificate_request"]["ca_names"] == 200 > others["ca_names"]
+    assert nss["longer_than_others"] is True
+    assert nss["certificate_request"]["records"] > 1
+    # Without the module, both get the same list.
+    status, report = probe_json(target(site["plain_off"]), "-k", "--idle", "0")
+    assert report["recognised_client"]["longer_than_others"] is False
+    status, out, err, _ = probe(target(site["module"]), "-k", "--idle", "0")
+    assert "A client recognised as NSS" in out
+    assert "the server gives such clients a longer list than others" in out
