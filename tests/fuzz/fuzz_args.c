@@ -13,6 +13,7 @@
  *   1  TLSInteropLegacyAgent's     4  TLSInteropCAListPrefer's file (the
  *      shutdown= option               rest of the input is its content)
  *   2  TLSInteropKeepAliveMargin
+ *   5  TLSInteropClientClass (its two arguments, split at the first space)
  * A parser either accepts a value inside its documented range or returns
  * a message; it never crashes.
  */
@@ -29,6 +30,7 @@
 #include "fuzz.h"
 #include "tlsi_agent.h"
 #include "tlsi_args.h"
+#include "tlsi_class.h"
 #include "tlsi_names.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -113,6 +115,23 @@ static void fuzz_prefer_file(apr_pool_t *p, const uint8_t *data, size_t size)
     close(fd);
 }
 
+static void fuzz_client_class(apr_pool_t *p, char *arg)
+{
+    tlsi_classes_t *classes = tlsi_classes_builtin(p);
+    char *bytes = strchr(arg, ' ');
+    const char *err;
+    int before = classes->rules->nelts;
+
+    if (bytes != NULL) {
+        *bytes++ = '\0';
+    }
+    err = tlsi_classes_add(p, classes, arg, bytes ? bytes : "");
+    check_message(err);
+    FUZZ_CHECK(classes->rules->nelts == before
+               || (err == NULL && classes->rules->nelts == before + 1));
+    FUZZ_CHECK(tlsi_classes_max(classes) <= TLSI_CLASS_MAX_BYTES);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     apr_pool_t *p;
@@ -123,7 +142,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     apr_pool_create(&p, fuzz_root_pool());
     arg = apr_pstrmemdup(p, (const char *)data + 1, size - 1);
-    switch (data[0] % 5) {
+    switch (data[0] % 6) {
     case 0:
         fuzz_ca_limit(arg);
         break;
@@ -136,8 +155,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 3:
         fuzz_regex(p, arg);
         break;
-    default:
+    case 4:
         fuzz_prefer_file(p, data + 1, size - 1);
+        break;
+    default:
+        fuzz_client_class(p, arg);
         break;
     }
     apr_pool_destroy(p);
