@@ -98,6 +98,9 @@ inside() {
         step() { echo "== step: $*"; "$@"; rc=$?; echo "== rc $rc: $*"; return $rc; }
         step make demo && step make demo-stop
         step '"$TEST_CMD"'
+        # The package, as an admin would build it (make test checks it in a
+        # clone of its own).
+        step make deb
         if [ -n "'"$SANITIZE_STEP"'" ]; then
             step make integration SANITIZE=1 PYTEST_ARGS="-k many_fitted_connections"
         fi
