@@ -13,9 +13,9 @@
 #include "mod_tlsinterop_counters.h"
 #include "mod_tlsinterop_handshake.h"
 #include "mod_tlsinterop_hello.h"
+#include "tlsi_ossl.h"
 
 APLOG_USE_MODULE(tlsinterop);
-#include "tlsi_ossl.h"
 
 /* SSL_CTX ex_data: the vhost's tlsi_handshake_t, for the info callback. */
 static int handshake_index = -1;
@@ -65,25 +65,6 @@ static void on_info(const SSL *ssl, int where, int ret)
     SSL_set_info_callback((SSL *)ssl, NULL);
 }
 
-/* Copies of the first count names of order, owned by the stack. */
-static STACK_OF(X509_NAME) *copied_prefix(const tlsi_calist_t *order,
-                                          int count)
-{
-    STACK_OF(X509_NAME) *names = sk_X509_NAME_new_reserve(NULL, count);
-    int i;
-
-    for (i = 0; names != NULL && i < count; i++) {
-        X509_NAME *copy = tlsi_ossl_name_dup(order->names[i]);
-
-        if (copy == NULL || !sk_X509_NAME_push(names, copy)) {
-            X509_NAME_free(copy);
-            sk_X509_NAME_pop_free(names, X509_NAME_free);
-            return NULL;
-        }
-    }
-    return names;
-}
-
 /*
  * A client recognised as a stack that takes more than the fitted list gets
  * the largest prefix of the priority order it accepts.  The whole list
@@ -114,7 +95,7 @@ static int list_for_client(const tlsi_handshake_t *hs, SSL *ssl)
         names = sk_X509_NAME_new_null();
     }
     else {
-        names = copied_prefix(hs->order, kept);
+        names = tlsi_calist_copy(hs->order, kept);
     }
     if (names == NULL) {
         return -1;

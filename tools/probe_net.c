@@ -158,3 +158,27 @@ void probe_set_timeout(int fd, double seconds)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
+
+static int add_empty_extension(SSL *ssl, unsigned int type,
+                               unsigned int context, const unsigned char **out,
+                               size_t *outlen, X509 *x, size_t chainidx,
+                               int *al, void *arg)
+{
+    (void)ssl;
+    (void)type;
+    (void)context;
+    (void)x;
+    (void)chainidx;
+    (void)al;
+    (void)arg;
+    *out = NULL;
+    *outlen = 0;
+    return 1;
+}
+
+int probe_add_trait(SSL_CTX *ctx, unsigned int type)
+{
+    return SSL_CTX_add_custom_ext(ctx, type, SSL_EXT_CLIENT_HELLO,
+                                  add_empty_extension, NULL, NULL, NULL,
+                                  NULL);
+}

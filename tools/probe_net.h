@@ -12,6 +12,8 @@
 #ifndef PROBE_NET_H
 #define PROBE_NET_H
 
+#include <openssl/ssl.h>
+
 #include <stddef.h>
 
 /*
@@ -25,6 +27,11 @@ int probe_parse_target(const char *target, char *host, size_t hostlen,
  * Connect within timeout seconds.  Returns the socket, or -1 with a
  * one-line reason in err.
  */
+/* Make ctx's ClientHellos carry an empty extension of type: what
+ * identifies a stack family (34, delegated_credentials: NSS; 0x0a0a, an
+ * RFC 8701 GREASE value: BoringSSL).  0 if OpenSSL refuses the type. */
+int probe_add_trait(SSL_CTX *ctx, unsigned int type);
+
 int probe_connect(const char *host, const char *port, int timeout, char *err,
                   size_t errlen);
 

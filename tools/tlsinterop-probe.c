@@ -918,23 +918,6 @@ static void print_folded(const char *lead, int indent, const char *text)
  * takes (TLSInteropClientClass nss). */
 #define NSS_TRAIT_EXTENSION 34
 
-static int add_empty_extension(SSL *ssl, unsigned int type,
-                               unsigned int context, const unsigned char **out,
-                               size_t *outlen, X509 *x, size_t chainidx,
-                               int *al, void *arg)
-{
-    (void)ssl;
-    (void)type;
-    (void)context;
-    (void)x;
-    (void)chainidx;
-    (void)al;
-    (void)arg;
-    *out = NULL;
-    *outlen = 0;
-    return 1;
-}
-
 /* A handshake as a client recognised as NSS; 0 if the probe cannot send
  * the trait. */
 static int recognised_handshake(const opts_t *o, handshake_t *hs)
@@ -943,9 +926,7 @@ static int recognised_handshake(const opts_t *o, handshake_t *hs)
     SSL *ssl;
     int fd = -1;
 
-    if (!SSL_CTX_add_custom_ext(ctx, NSS_TRAIT_EXTENSION, SSL_EXT_CLIENT_HELLO,
-                                add_empty_extension, NULL, NULL, NULL,
-                                NULL)) {
+    if (!probe_add_trait(ctx, NSS_TRAIT_EXTENSION)) {
         SSL_CTX_free(ctx);
         return 0;
     }

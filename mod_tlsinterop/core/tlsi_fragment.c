@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "tlsi_fragment.h"
-#include "tlsi_ossl.h"
 
 int tlsi_fragment_fit_prepare(tlsi_fragment_fit_t *fit,
                               const tlsi_calist_t *order,
@@ -30,25 +29,6 @@ int tlsi_fragment_fit_prepare(tlsi_fragment_fit_t *fit,
     return needed;
 }
 
-/* Copies of the first count names of order, owned by the stack. */
-static STACK_OF(X509_NAME) *copied_prefix(const tlsi_calist_t *order,
-                                          int count)
-{
-    STACK_OF(X509_NAME) *names = sk_X509_NAME_new_reserve(NULL, count);
-    int i;
-
-    for (i = 0; names != NULL && i < count; i++) {
-        X509_NAME *copy = tlsi_ossl_name_dup(order->names[i]);
-
-        if (copy == NULL || !sk_X509_NAME_push(names, copy)) {
-            X509_NAME_free(copy);
-            sk_X509_NAME_pop_free(names, X509_NAME_free);
-            return NULL;
-        }
-    }
-    return names;
-}
-
 int tlsi_fragment_fit_connection(const tlsi_fragment_fit_t *fit, SSL *ssl)
 {
     SSL_SESSION *session = SSL_get_session(ssl);
@@ -68,7 +48,7 @@ int tlsi_fragment_fit_connection(const tlsi_fragment_fit_t *fit, SSL *ssl)
     if (kept >= fit->order->count) {
         return 0;   /* the whole list fits */
     }
-    names = copied_prefix(fit->order, kept);
+    names = tlsi_calist_copy(fit->order, kept);
     if (kept == 0 && names != NULL) {
         none = sk_X509_NAME_new_null();
         if (none == NULL) {

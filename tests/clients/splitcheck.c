@@ -69,23 +69,6 @@ typedef struct options {
     int maxfrag, verbose, accept_split, version;
 } options_t;
 
-/* An empty extension of the type the trait names. */
-static int add_trait(SSL *ssl, unsigned int type, unsigned int context,
-                     const unsigned char **out, size_t *outlen, X509 *x,
-                     size_t chainidx, int *al, void *arg)
-{
-    (void)ssl;
-    (void)type;
-    (void)context;
-    (void)x;
-    (void)chainidx;
-    (void)al;
-    (void)arg;
-    *out = NULL;
-    *outlen = 0;
-    return 1;
-}
-
 /* One connection and handshake: 0, 1 or 2 as the exit status says. */
 static int handshake_once(SSL_CTX *ctx, const options_t *o, int quiet)
 {
@@ -232,10 +215,7 @@ int main(int argc, char **argv)
         ERR_print_errors_fp(stderr);
         return 2;
     }
-    if (trait >= 0
-        && !SSL_CTX_add_custom_ext(ctx, (unsigned int)trait,
-                                   SSL_EXT_CLIENT_HELLO, add_trait, NULL,
-                                   NULL, NULL, NULL)) {
+    if (trait >= 0 && !probe_add_trait(ctx, (unsigned int)trait)) {
         fprintf(stderr, "splitcheck: cannot add extension %d\n", trait);
         return 2;
     }
