@@ -176,7 +176,7 @@ summarise() {
                     | grep -oE '[0-9]+ passed' | tail -1)
         sanitized=" + ASan/UBSan: ${sanitized:-none passed}"
     fi
-    pkg=$(sed -n 's/^== package: dist\///p' "$log" | head -1)
+    pkg=$(sed -n 's/^== package: dist\///p' "$log" | grep -v dbgsym | head -1)
     ok=yes
     grep -q '^== rc [1-9]' "$log" && ok=no
     grep -q '^== rc 0: make test' "$log" || { [ "$TEST_CMD" = "make test" ] && ok=no; }
