@@ -91,7 +91,7 @@ FUZZ_SMOKE_SECONDS ?= 10
 
 .PHONY: all core module tools clients unit-tests test unit check-core \
         integration integration-dates deps install demo demo-stop clean bench bench-deps \
-        bench-fragfit fuzz fuzz-targets fuzz-smoke deb deb-deps test-matrix \
+        bench-fragfit bench-hello fuzz fuzz-targets fuzz-smoke deb deb-deps test-matrix \
         FORCE
 
 all: module tools clients
@@ -214,6 +214,13 @@ bench/fragfit_cost: bench/fragfit_cost.c $(CORE_LIB) $(CORE_HDR)
 bench-fragfit: bench/fragfit_cost
 	bench/fragfit_cost
 
+# Cost of recognising a client stack from its ClientHello.
+bench/hello_cost: bench/hello_cost.c $(CORE_LIB) $(CORE_HDR)
+	$(CC) $(WARN) -O2 -g -I$(CORE_DIR) $(APR_CFLAGS) -o $@ $< $(CORE_LIBS)
+
+bench-hello: bench/hello_cost
+	bench/hello_cost tests/fuzz/corpus/hello/*
+
 bench/hsrate: bench/hsrate.c
 	$(CC) $(WARN) -O2 -g -o $@ $< $(SSL_LIBS)
 
@@ -253,7 +260,7 @@ clean:
 	       $(CORE_DIR)/build $(CORE_DIR)/build-san $(CORE_DIR)/build-fuzz \
 	       tools/build \
 	       tests/unit/bin $(CLIENTS) \
-	       bench/fragfit_cost bench/hsrate $(PROBE) tests/fuzz/bin dist
+	       bench/fragfit_cost bench/hello_cost bench/hsrate $(PROBE) tests/fuzz/bin dist
 	find tests -name __pycache__ -type d -prune -exec rm -rf {} +
 
 FORCE:

@@ -8,9 +8,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/sha.h>
+#include <openssl/evp.h>
 
 #include "tlsi_hello.h"
+#include "tlsi_ossl.h"
 
 #define CLIENT_HELLO 1
 
@@ -274,14 +275,22 @@ static void sort(unsigned short *v, int n)
     }
 }
 
-/* "0a0b,..." into out (5 bytes a value, room checked by the bounds). */
+/* "0a0b,..." into out (5 bytes a value, room checked by the bounds);
+ * by hand, as sprintf() would cost more than all the rest. */
 static size_t hex_list(char *out, const unsigned short *v, int n)
 {
+    static const char hex[] = "0123456789abcdef";
     size_t at = 0;
     int i;
 
     for (i = 0; i < n; i++) {
-        at += (size_t)sprintf(out + at, "%s%04x", i ? "," : "", v[i]);
+        if (i > 0) {
+            out[at++] = ',';
+        }
+        out[at++] = hex[v[i] >> 12];
+        out[at++] = hex[(v[i] >> 8) & 0x0f];
+        out[at++] = hex[(v[i] >> 4) & 0x0f];
+        out[at++] = hex[v[i] & 0x0f];
     }
     return at;
 }
@@ -290,10 +299,14 @@ static size_t hex_list(char *out, const unsigned short *v, int n)
 static void hash12(const char *text, size_t len, char out[13])
 {
     static const char hex[] = "0123456789abcdef";
-    unsigned char md[SHA256_DIGEST_LENGTH];
+    unsigned char md[EVP_MAX_MD_SIZE];
+    const EVP_MD *sha256 = tlsi_ossl_sha256();
     int i;
 
-    SHA256((const unsigned char *)text, len, md);
+    if (sha256 == NULL
+        || !EVP_Digest(text, len, md, NULL, sha256, NULL)) {
+        memset(md, 0, sizeof(md));
+    }
     for (i = 0; i < 6; i++) {
         out[2 * i] = hex[md[i] >> 4];
         out[2 * i + 1] = hex[md[i] & 0x0f];

@@ -85,6 +85,28 @@ const char *tlsi_ossl_version(void)
 #endif
 }
 
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+static EVP_MD *sha256;
+static CRYPTO_ONCE sha256_once = CRYPTO_ONCE_STATIC_INIT;
+
+static void fetch_sha256(void)
+{
+    sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+#endif
+
+const EVP_MD *tlsi_ossl_sha256(void)
+{
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+    if (!CRYPTO_THREAD_run_once(&sha256_once, fetch_sha256)) {
+        return NULL;
+    }
+    return sha256;
+#else
+    return EVP_sha256();
+#endif
+}
+
 int tlsi_ossl_unexpected_eof(void)
 {
 #ifdef SSL_R_UNEXPECTED_EOF_WHILE_READING

@@ -46,6 +46,11 @@ const char *tlsi_ossl_version(void);
  * (OpenSSL 1.1.1 reports that as SSL_ERROR_SYSCALL instead.) */
 int tlsi_ossl_unexpected_eof(void);
 
+/* SHA-256, fetched once: OpenSSL 3's one-shot SHA256() looks the
+ * algorithm up on every call, which costs more than hashing a short
+ * string.  NULL only when the library has no SHA-256. */
+const EVP_MD *tlsi_ossl_sha256(void);
+
 /* Did the peer of ssl present a certificate? */
 int tlsi_ossl_peer_sent_certificate(const SSL *ssl);
 
