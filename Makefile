@@ -229,7 +229,7 @@ bench-deps:
 
 # make bench QUICK=1 runs a short version of every comparison.
 bench: bench-deps
-	$(MAKE) all bench/hsrate bench/fragfit_cost
+	$(MAKE) all bench/hsrate bench/fragfit_cost bench/hello_cost
 	$(PYTHON) bench/bench.py $(if $(QUICK),--quick) $(if $(ONLY),--only $(ONLY))
 
 install: module tools

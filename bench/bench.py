@@ -1003,6 +1003,29 @@ class Bench:
         r.target("start-up with %s plain vhosts within 5 %% (parent's CPU "
                  "time)" % "{:,}".format(largest), "%.3f" % cpu, cpu <= 1.05)
 
+    def classify(self):
+        """What recognising a client stack costs per full handshake on a
+        vhost that asks for client certificates (TLSInteropClientClass)."""
+        seeds = sorted(os.path.relpath(path, REPO) for path in glob.glob(
+            os.path.join(REPO, "tests", "fuzz", "corpus", "hello", "*")))
+        out = run([os.path.join(BENCH, "hello_cost")] + seeds, cwd=REPO)
+        share = re.search(r"at most: ([\d.]+) us, ([\d.]+) %", out)
+        r = self.report
+        r.add("## 8. Recognising a client stack\n\nPer full handshake on a "
+              "vhost that asks for client certificates, the module parses "
+              "the client's ClientHello, computes its JA4 fingerprint and "
+              "tries the classes; on other connections it only copies the "
+              "ClientHello, and where no vhost gives recognised stacks a "
+              "list of their own, it does nothing. `bench/hello_cost` times "
+              "that on real clients' ClientHellos (tests/fuzz/corpus/hello) "
+              "against a full in-memory TLS 1.3 handshake in the same "
+              "process:\n\n" + "\n".join("    " + line for line in
+                                         out.strip().splitlines()))
+        if share:
+            r.target("recognising a client <= 1 % of a TLS 1.3 handshake",
+                     "%s us, %s %%" % share.groups(),
+                     float(share.group(2)) <= 1.0)
+
     def startup_instructions(self, count, bundle):
         """Instructions to start and stop httpd -X with count vhosts
         trusting bundle, module loaded and not, and those of the module's
@@ -1661,7 +1684,7 @@ def certificate_message(port):
 
 # latency uses the flight sizes that handshakes measures.
 STEPS = ["requests", "instructions", "handshakes", "latency", "startup",
-         "learning", "vhostmem"]
+         "learning", "vhostmem", "classify"]
 
 
 def main():
