@@ -8,6 +8,7 @@ keys of their own.
 import os
 import secrets
 import subprocess
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from . import der, names
@@ -48,18 +49,21 @@ class Pki:
         self.dir = directory
         os.makedirs(directory, exist_ok=True)
         self._filler_key = None
+        self._filler_lock = threading.Lock()
 
     def path(self, name):
         return os.path.join(self.dir, name)
 
     def key(self, name, kind="ec"):
+        """A new key file, written whole before anyone can read it."""
         path = self.path(name + ".key")
         if kind == "rsa":
             run("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
-                "-out", path)
+                "-out", path + ".tmp")
         else:
             run("genpkey", "-algorithm", "EC", "-pkeyopt",
-                "ec_paramgen_curve:P-256", "-out", path)
+                "ec_paramgen_curve:P-256", "-out", path + ".tmp")
+        os.replace(path + ".tmp", path)
         return path
 
     def _certificate(self, name, key, subject, issuer, days, extensions):
@@ -106,9 +110,11 @@ class Pki:
         return self._certificate(name, key, subject, issuer, days, extensions)
 
     def filler_key(self):
-        """The key that CAs which only lend their names share."""
-        if self._filler_key is None:
-            self._filler_key = self.key("filler")
+        """The key that CAs which only lend their names share; made once,
+        also when worker threads ask for it at the same time."""
+        with self._filler_lock:
+            if self._filler_key is None:
+                self._filler_key = self.key("filler")
         return self._filler_key
 
     def filler_cas(self, prefix, subjects):
