@@ -76,7 +76,6 @@ static int list_for_client(const tlsi_handshake_t *hs, SSL *ssl)
 {
     tlsi_hello_seen_t *seen = tlsi_hello_of(ssl);
     const tlsi_class_rule_t *rule;
-    STACK_OF(X509_NAME) *names;
     apr_size_t limit;
     int kept;
 
@@ -92,15 +91,16 @@ static int list_for_client(const tlsi_handshake_t *hs, SSL *ssl)
         return 0;
     }
     if (kept == hs->reachable && kept > 0) {
-        names = sk_X509_NAME_new_null();
+        STACK_OF(X509_NAME) *empty = sk_X509_NAME_new_null();
+
+        if (empty == NULL) {
+            return -1;
+        }
+        SSL_set_client_CA_list(ssl, empty);
     }
-    else {
-        names = tlsi_calist_copy(hs->order, kept);
-    }
-    if (names == NULL) {
+    else if (tlsi_calist_give(ssl, hs->order, kept) < 0) {
         return -1;
     }
-    SSL_set_client_CA_list(ssl, names);
     seen->names_given = kept;
     tlsi_count(hs->s, kept == hs->order->count ? TLSI_CNT_WHOLE_LISTS
                                                : TLSI_CNT_LARGER_LISTS);
@@ -110,6 +110,8 @@ static int list_for_client(const tlsi_handshake_t *hs, SSL *ssl)
 static int on_certificate(SSL *ssl, void *arg)
 {
     const tlsi_handshake_t *hs = arg;
+    /* A CertificateRequest goes out when the server verifies clients. */
+    int asks = (SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER) != 0;
     int cut = 0;
 
     if (hs->fit_needed) {
@@ -122,13 +124,11 @@ static int on_certificate(SSL *ssl, void *arg)
         }
     }
     /* A negotiated max_fragment_length says what the client takes. */
-    if (!cut && hs->classes != NULL
-        && (SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER)
+    if (!cut && hs->classes != NULL && asks
         && list_for_client(hs, ssl) < 0) {
         return 0;
     }
-    /* A CertificateRequest goes out when the server verifies clients. */
-    if ((hs->trimmed || cut) && (SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER)) {
+    if ((hs->trimmed || cut) && asks) {
         tlsi_count(hs->s, TLSI_CNT_TRIMMED_HANDSHAKES);
         SSL_set_info_callback(ssl, on_info);
     }

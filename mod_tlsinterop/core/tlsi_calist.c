@@ -105,6 +105,24 @@ int tlsi_calist_fit_sendable(const tlsi_calist_t *list,
     return k;
 }
 
+int tlsi_calist_give(SSL *ssl, const tlsi_calist_t *list, int k)
+{
+    STACK_OF(X509_NAME) *names = tlsi_calist_copy(list, k), *none = NULL;
+
+    if (names == NULL
+        || (k == 0 && (none = sk_X509_NAME_new_null()) == NULL)) {
+        sk_X509_NAME_free(names);
+        return -1;
+    }
+    /* The connection frees both, and any list an earlier handshake on it
+     * was given. */
+    SSL_set_client_CA_list(ssl, names);
+    if (none != NULL) {
+        SSL_set0_CA_list(ssl, none);
+    }
+    return 1;
+}
+
 STACK_OF(X509_NAME) *tlsi_calist_copy(const tlsi_calist_t *list, int k)
 {
     STACK_OF(X509_NAME) *copy = sk_X509_NAME_new_reserve(NULL, k);

@@ -19,6 +19,7 @@
 
 #include <apr_pools.h>
 #include <apr_tables.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include "tlsi_careq.h"
@@ -72,6 +73,15 @@ int tlsi_calist_fit_sendable(const tlsi_calist_t *list,
 /* A new stack holding copies of the first k names, owned by the caller
  * (ready for SSL_CTX_set_client_CA_list).  NULL when out of memory. */
 STACK_OF(X509_NAME) *tlsi_calist_copy(const tlsi_calist_t *list, int k);
+
+/*
+ * Give ssl a client CA list of its own: copies of the first k names,
+ * which the connection owns (SSL_set_client_CA_list(3)).  With k == 0 its
+ * CA list is emptied too: OpenSSL does not document which list an empty
+ * client CA list defers to, and the context's may hold more names.
+ * Returns 1, or -1 when out of memory (ssl unchanged).
+ */
+int tlsi_calist_give(SSL *ssl, const tlsi_calist_t *list, int k);
 
 /* The bytes all names of list take in a CertificateRequest (the sum of
  * tlsi_name_wire_len); names that cannot be encoded count nothing. */

@@ -32,7 +32,6 @@ int tlsi_fragment_fit_prepare(tlsi_fragment_fit_t *fit,
 int tlsi_fragment_fit_connection(const tlsi_fragment_fit_t *fit, SSL *ssl)
 {
     SSL_SESSION *session = SSL_get_session(ssl);
-    STACK_OF(X509_NAME) *names, *none = NULL;
     unsigned int code;
     int kept;
 
@@ -48,24 +47,5 @@ int tlsi_fragment_fit_connection(const tlsi_fragment_fit_t *fit, SSL *ssl)
     if (kept >= fit->order->count) {
         return 0;   /* the whole list fits */
     }
-    names = tlsi_calist_copy(fit->order, kept);
-    if (kept == 0 && names != NULL) {
-        none = sk_X509_NAME_new_null();
-        if (none == NULL) {
-            sk_X509_NAME_free(names);
-            return -1;
-        }
-    }
-    if (names == NULL) {
-        return -1;
-    }
-    /* The connection owns both stacks and frees them (and a list an
-     * earlier handshake on it was given) itself. */
-    SSL_set_client_CA_list(ssl, names);
-    if (none != NULL) {
-        /* With no names to send, both lists are empty: OpenSSL does not
-         * document which one an empty client CA list defers to. */
-        SSL_set0_CA_list(ssl, none);
-    }
-    return 1;
+    return tlsi_calist_give(ssl, fit->order, kept);
 }

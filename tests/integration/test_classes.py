@@ -16,7 +16,7 @@ from harness.httpd import free_ports
 
 VERSIONS = ["1.2", "1.3"]
 RECORD = 16384
-PORT_NAMES = ["site", "off", "nss_off", "ja4", "none", "require"]
+PORT_NAMES = ["site", "off", "nss_off", "ja4", "tiny", "none", "require"]
 JA4 = re.compile(r"^t1[23][di]\d{4}[0-9a-z]{2}_[0-9a-f]{12}_[0-9a-f]{12}$")
 
 
@@ -35,6 +35,15 @@ def site(make_module_httpd, pki):
     # splitcheck's TLS 1.3 fingerprint begins so; a partner's stack that
     # takes 20,000 bytes.
     body += vhost("ja4", "TLSInteropClientClass t13i 20000")
+    # A class whose limit holds no name at all: CA names of about 600
+    # bytes (ten OUs at X.520's 64-character bound), 60 of them.
+    big = pki.pki.filler_cas("big-name", [
+        [("OU", ("%02d" % n) + "x" * 62) for _ in range(9)]
+        + [("CN", "Big Name CA %02d" % n)] for n in range(60)])
+    body += vhosts.ssl_vhost(ports["tiny"], pki.server,
+                             pki.pki.bundle("big-names.pem", big),
+                             extra="TLSInteropClientClass t13i 512",
+                             verify="optional")
     body += vhost("none", verify=None)
     body += vhost("require", verify="require")
     server = make_module_httpd()
@@ -107,6 +116,15 @@ def test_an_admin_class_by_ja4_prefix(site):
     assert fitted < names < 200 and RECORD < size <= 20000
     # TLS 1.2's fingerprint starts t12: not this class.
     assert given(site.ports["ja4"], "1.2")[0] == fitted
+
+
+def test_a_class_whose_limit_holds_no_name_gets_none(site):
+    """Not the context's CA list, which holds the whole list: an empty
+    client CA list would let it through."""
+    names, size = given(site.ports["tiny"], "1.3")
+    assert names == 0 and size <= 512
+    # ... where clients of no class get the fitted list.
+    assert 0 < given(site.ports["tiny"], "1.2")[0] < 60
 
 
 @pytest.mark.parametrize("version", VERSIONS)
