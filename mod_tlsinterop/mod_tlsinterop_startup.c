@@ -74,7 +74,6 @@ typedef struct {
     /* The advertised names in priority order, from pconf, for the lists
      * of step 4; NULL where the limit does not apply. */
     const tlsi_calist_t *advertised;
-    int kept;                           /* names the fitted list holds */
     /* For recognised client stacks (step 5): the longest prefix any of
      * them takes, in the context's CA list; NULL for none. */
     const tlsi_calist_t *large;
@@ -494,16 +493,15 @@ static STACK_OF(X509_NAME) *large_list(vhost_list_t *l,
                                        const tlsi_calist_t *order, int kept)
 {
     const tlsi_vhost_init_t *vi = l->vi;
-    const tlsi_classes_t *classes = tlsi_classes(vi->conf);
+    apr_size_t most = tlsi_classes_max(tlsi_classes(vi->conf));
     int reachable;
 
     /* An empty fitted list would itself let the CA list through. */
-    if (kept == 0 || tlsi_classes_max(classes) <= l->budget
+    if (kept == 0 || most <= l->budget
         || !(SSL_CTX_get_verify_mode(vi->ctx) & SSL_VERIFY_PEER)) {
         return NULL;
     }
-    reachable = tlsi_calist_fit_sendable(order, l->shape,
-                                         tlsi_classes_max(classes));
+    reachable = tlsi_calist_fit_sendable(order, l->shape, most);
     if (reachable <= kept) {
         return NULL;
     }
@@ -514,7 +512,7 @@ static void trim_to_budget(vhost_list_t *l)
 {
     const tlsi_vhost_init_t *vi = l->vi;
     const tlsi_calist_t *order = l->order;
-    STACK_OF(X509_NAME) *kept_names, *whole = NULL, *large, *fitted = NULL;
+    STACK_OF(X509_NAME) *kept_names, *whole = NULL, *large;
     apr_size_t after;
     int kept;
 
@@ -569,28 +567,22 @@ static void trim_to_budget(vhost_list_t *l)
     report_dropped(l, order, kept);
     tlsi_learn_watch(vi, whole, tlsi_cover_rank(vi->pconf, l->perm),
                      l->state, l->learned, l->learn_file);
-    /* Made before advertise() frees the names order points into. */
+    /* Made before the lists are replaced, which frees the names order
+     * points into. */
     large = large_list(l, order, kept);
-    if (large != NULL && l->source == SOURCE_CA_LIST
-        && (fitted = tlsi_calist_copy(order, kept)) == NULL) {
-        /* Without the fitted list in front, the large one would reach
-         * every client. */
-        sk_X509_NAME_pop_free(large, X509_NAME_free);
-        large = NULL;
-    }
-    advertise(l, kept_names);
-    l->trimmed = 1;
-    l->kept = kept;
-    l->advertised = tlsi_calist_arrange(vi->pconf, kept_names, NULL);
     if (large != NULL) {
         /* The fitted list in the client CA list, which takes precedence
-         * (SSL_CTX_set0_CA_list(3)); the large one in the CA list. */
-        if (fitted != NULL) {
-            SSL_CTX_set_client_CA_list(vi->ctx, fitted);
-        }
+         * (SSL_CTX_set0_CA_list(3)), whichever list mod_ssl filled; the
+         * large one in the CA list. */
+        SSL_CTX_set_client_CA_list(vi->ctx, kept_names);
         SSL_CTX_set0_CA_list(vi->ctx, large);
         l->large = tlsi_calist_arrange(vi->pconf, large, NULL);
     }
+    else {
+        advertise(l, kept_names);
+    }
+    l->trimmed = 1;
+    l->advertised = tlsi_calist_arrange(vi->pconf, kept_names, NULL);
 }
 
 static void advertise_none(vhost_list_t *l)
@@ -703,7 +695,7 @@ static void prepare_client_lists(const tlsi_vhost_init_t *vi,
     hs->classes = tlsi_classes(vi->conf);
     hs->order = large;
     hs->shape = *l->shape;
-    hs->fitted = l->kept;
+    hs->fitted = l->advertised->count;
     hs->reachable = zero_copy ? large->count : 0;
     tlsi_hello_watch(1);
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, vi->s,
@@ -713,7 +705,7 @@ static void prepare_client_lists(const tlsi_vhost_init_t *vi,
                  tlsi_calist_cr_size(large, l->shape, large->count),
                  zero_copy ? "" : "; copied per connection, as this OpenSSL "
                  "does not let an empty client CA list reach the CA list",
-                 l->kept);
+                 l->advertised->count);
 }
 
 /* -- 6. callbacks, and the hook that runs the steps ----------------------- */
