@@ -1,6 +1,7 @@
 """mod_status's server-status page, where the module shows its counters."""
 
 import re
+import time
 import urllib.request
 
 
@@ -30,3 +31,16 @@ def counters(port):
         if m:
             values[(m.group(1), m.group(2))] = int(m.group(3))
     return values
+
+
+def settled(read, expected, timeout=10):
+    """read() once it returns expected, or its last value after timeout
+    seconds.  For a counter of something the client has already seen
+    happen: OpenSSL calls the server's info callback for an alert after
+    writing it, so a refused client can ask before the count is made."""
+    deadline = time.monotonic() + timeout
+    value = read()
+    while value != expected and time.monotonic() < deadline:
+        time.sleep(0.05)
+        value = read()
+    return value

@@ -79,7 +79,8 @@ def test_leaf_only_client_logs_in_after_learning(make_httpd, hier, gofilter):
         result = tls.gofilter(gofilter, ports["site"], leaf, key, version)
         assert not result.offered and not result.ok, result
     # s_client above and the two Go handshakes sent none
-    assert counters(ports["admin"], ports["site"])["TrimmedNoClientCert"] == 3
+    assert status.settled(lambda: counters(ports["admin"], ports["site"])[
+        "TrimmedNoClientCert"], 3) == 3
 
     code, out, err = curl_with_cert(ports["site"], leaf, key)
     assert code == 0 and out == "hello\n", err
