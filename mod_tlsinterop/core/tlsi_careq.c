@@ -61,6 +61,9 @@ apr_size_t tlsi_cr_size(const tlsi_cr_shape_t *shape, apr_size_t names_len)
     apr_size_t s12 = tlsi_cr_size_tls12(shape, names_len);
     apr_size_t s13 = tlsi_cr_size_tls13(shape, names_len);
 
+    if (s13 > 0) {
+        s13 += TLSI_PHA_CONTEXT_LEN;
+    }
     return s12 > s13 ? s12 : s13;
 }
 

@@ -25,6 +25,11 @@
 /* The handshake message header: type (1) and 24-bit length (3). */
 #define TLSI_HS_HEADER_LEN 4
 
+/* The certificate_request_context OpenSSL sends in a TLS 1.3
+ * post-handshake CertificateRequest (per-directory SSLVerifyClient); one in
+ * the handshake is empty.  A budget holds the larger of the two. */
+#define TLSI_PHA_CONTEXT_LEN 32
+
 /* OpenSSL aborts the handshake when the names list passes this size. */
 #define TLSI_MAX_NAMES_LEN 65535
 
@@ -49,14 +54,17 @@ apr_size_t tlsi_name_wire_len(const X509_NAME *name);
 /*
  * Whole CertificateRequest size, handshake header included, for a names
  * list whose entries add up to names_len bytes (the sum of
- * tlsi_name_wire_len; 0 for an empty list).  Returns 0 for an unknown shape.
+ * tlsi_name_wire_len; 0 for an empty list), as sent in a handshake (TLS
+ * 1.3: with an empty request context).  Returns 0 for an unknown shape.
  */
 apr_size_t tlsi_cr_size_tls12(const tlsi_cr_shape_t *shape,
                               apr_size_t names_len);
 apr_size_t tlsi_cr_size_tls13(const tlsi_cr_shape_t *shape,
                               apr_size_t names_len);
 
-/* The larger of the two: the size a budget has to hold. */
+/* The size a budget has to hold: the larger of TLS 1.2's and TLS 1.3's
+ * post-handshake request (TLSI_PHA_CONTEXT_LEN more than in the
+ * handshake). */
 apr_size_t tlsi_cr_size(const tlsi_cr_shape_t *shape, apr_size_t names_len);
 
 /* What a parsed CertificateRequest held. */

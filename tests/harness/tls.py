@@ -23,6 +23,18 @@ class CertReq:
         return "CertReq(size=%d, names=%d)" % (self.size, len(self.names))
 
 
+# The certificate_request_context of a TLS 1.3 post-handshake
+# CertificateRequest (OpenSSL's): a budget holds that request too.
+PHA_CONTEXT = 32
+
+
+def budgeted_size(crs):
+    """The size a budget must hold for {version: CertReq} measured in the
+    handshake: TLS 1.3's post-handshake request is PHA_CONTEXT larger."""
+    return max(cr.size + (PHA_CONTEXT if version == "1.3" else 0)
+               for version, cr in crs.items())
+
+
 def s_client(port, version=None, servername=None, args=(), stdin=b"",
              timeout=20):
     cmd = ["openssl", "s_client", "-connect", "127.0.0.1:%d" % port,

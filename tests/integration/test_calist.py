@@ -104,7 +104,7 @@ def assert_fits_and_maximal(crs, order, budget):
     kept = len(crs["1.2"].names)
     assert crs["1.3"].names == crs["1.2"].names
     assert crs["1.2"].names == [c.rfc2253 for c in order[:kept]]
-    largest = max(cr.size for cr in crs.values())
+    largest = tls.budgeted_size(crs)
     assert largest <= budget
     assert kept < len(order)
     assert largest + order[kept].name_wire_len > budget

@@ -82,8 +82,9 @@ def test_list_fits_the_negotiated_fragment_length(site, length):
         assert cr.size <= length
         assert cr.names == full[:kept]
     assert kept < len(full)
-    largest = max(cr.size for cr in crs.values())
-    assert largest + site.certs[full[kept]].name_wire_len > length
+    assert tls.budgeted_size(crs) <= length
+    assert tls.budgeted_size(crs) + site.certs[full[kept]].name_wire_len \
+        > length
 
 
 @pytest.mark.parametrize("version", VERSIONS)

@@ -171,7 +171,9 @@ static void empty_list(apr_pool_t *p)
 
     CHECK_EQ(order->count, 0);
     CHECK_EQ(tlsi_calist_fit(order, &shape, 16384), 0);
-    CHECK_EQ(tlsi_calist_cr_size(order, &shape, 0), 52);
+    /* TLS 1.3's post-handshake request (45 + a 32-byte context) is the
+     * larger: TLS 1.2's is 52 */
+    CHECK_EQ(tlsi_calist_cr_size(order, &shape, 0), 45 + 32);
     sk_X509_NAME_free(names);
 }
 

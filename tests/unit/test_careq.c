@@ -33,10 +33,14 @@ static void size_arithmetic(apr_pool_t *p)
     /* header 4, context 1, exts 2, sigalgs ext 4+2+32; no CA ext when empty */
     CHECK_EQ(tlsi_cr_size_tls13(&shape, 0), 45);
     CHECK_EQ(tlsi_cr_size_tls13(&shape, 100), 45 + 6 + 100);
+    /* a budget holds TLS 1.3's post-handshake request: 32 more */
+    CHECK_EQ(tlsi_cr_size(&shape, 100), 45 + 6 + 100 + 32);
+    shape.tls13_sigalgs = 0;     /* 119 + 32 < 152 */
     CHECK_EQ(tlsi_cr_size(&shape, 100), 152);
+    shape.tls13_sigalgs = 16;
     shape.tls12_known = 0;
     CHECK_EQ(tlsi_cr_size_tls12(&shape, 100), 0);
-    CHECK_EQ(tlsi_cr_size(&shape, 100), 151);
+    CHECK_EQ(tlsi_cr_size(&shape, 100), 151 + 32);
 }
 
 /* The model must equal, to the byte, the message OpenSSL builds. */
