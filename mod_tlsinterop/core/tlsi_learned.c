@@ -42,6 +42,7 @@ tlsi_learned_t *tlsi_learned_make(apr_pool_t *p)
 
     l->pool = p;
     l->entries = apr_array_make(p, 16, sizeof(tlsi_learned_entry_t));
+    l->stacks = apr_array_make(p, 4, sizeof(tlsi_stack_rec_t));
     apr_pool_cleanup_register(p, l, free_entries, apr_pool_cleanup_null);
     return l;
 }
@@ -310,6 +311,45 @@ static int parse_counts(const char *line, apr_size_t len,
            && parse_day(at, end, &e->last_seen);
 }
 
+/* The next space-separated word of a line. */
+static int word(const char **at, const char *end, const char **w,
+                apr_size_t *len)
+{
+    const char *space = memchr(*at, ' ', (apr_size_t)(end - *at));
+
+    *w = *at;
+    *len = (apr_size_t)((space ? space : end) - *at);
+    *at = space ? space + 1 : end;
+    return *len > 0;
+}
+
+/* "TLSInteropClientStack: ja4=<JA4> takes=<step> last-seen=<day>
+ * [retry=<day>]" */
+static int parse_stack(const char *line, apr_size_t len,
+                       tlsi_stack_rec_t *rec)
+{
+    const char *at = line, *end = line + len, *w;
+    apr_size_t wlen;
+
+    memset(rec, 0, sizeof(*rec));
+    if (!expect(&at, end, TLSI_LEARNED_STACK_TAG " ja4=")
+        || !word(&at, end, &w, &wlen) || !tlsi_ja4_valid(w, wlen)) {
+        return 0;
+    }
+    memcpy(rec->ja4, w, wlen);
+    if (!expect(&at, end, "takes=") || !word(&at, end, &w, &wlen)
+        || (rec->takes = tlsi_step_parse(w, wlen)) < 0
+        || !expect(&at, end, "last-seen=") || !word(&at, end, &w, &wlen)
+        || !parse_day(w, w + wlen, &rec->last_seen)) {
+        return 0;
+    }
+    if (at == end) {
+        return 1;
+    }
+    return expect(&at, end, "retry=") && word(&at, end, &w, &wlen)
+           && at == end && parse_day(w, w + wlen, &rec->retry_day);
+}
+
 static const char *fault(tlsi_learned_t *l, int line, const char *what)
 {
     return apr_psprintf(l->pool, "line %d: %s", line, what);
@@ -388,6 +428,19 @@ const char *tlsi_learned_parse(tlsi_learned_t *l, const char *text,
     while (next_line(&r)) {
         if (r.len == 0 || r.line[0] == '#'
             || starts_with(r.line, r.len, "subject=")) {
+            continue;
+        }
+        if (starts_with(r.line, r.len, TLSI_LEARNED_STACK_TAG)
+            && !counts_line) {
+            tlsi_stack_rec_t rec;
+
+            if (!parse_stack(r.line, r.len, &rec)) {
+                return fault(l, r.number, "malformed "
+                             TLSI_LEARNED_STACK_TAG " line");
+            }
+            if (l->stacks->nelts < TLSI_STACKS_SLOTS) {
+                *(tlsi_stack_rec_t *)apr_array_push(l->stacks) = rec;
+            }
             continue;
         }
         if (starts_with(r.line, r.len, TLSI_LEARNED_TAG)) {
@@ -503,6 +556,22 @@ const char *tlsi_learned_format(apr_pool_t *p, const tlsi_learned_t *l,
         "for every\n"
         "# %d days unseen; a name unseen for %d days is forgotten.\n",
         header, TLSI_LEARNED_HALF_LIFE, TLSI_LEARNED_FORGET);
+    if (l->stacks->nelts > 0) {
+        APR_ARRAY_PUSH(parts, const char *) = apr_psprintf(p,
+            "\n# Client stacks (JA4) that take more than the fitted CA list, "
+            "or that are\n# held to it until the retry day; one unseen for "
+            "%d days is forgotten.\n", TLSI_STACKS_FORGET_DAYS);
+    }
+    for (i = 0; i < l->stacks->nelts && i < TLSI_STACKS_SLOTS; i++) {
+        const tlsi_stack_rec_t *rec = &APR_ARRAY_IDX(l->stacks, i,
+                                                     tlsi_stack_rec_t);
+
+        APR_ARRAY_PUSH(parts, const char *) = apr_psprintf(p,
+            TLSI_LEARNED_STACK_TAG " ja4=%s takes=%s last-seen=%s%s%s\n",
+            rec->ja4, tlsi_step_name(rec->takes), day_text(p, rec->last_seen),
+            rec->retry_day ? " retry=" : "",
+            rec->retry_day ? day_text(p, rec->retry_day) : "");
+    }
     for (i = 0; i < l->entries->nelts; i++) {
         const tlsi_learned_entry_t *e = &APR_ARRAY_IDX(l->entries, i,
                                                        tlsi_learned_entry_t);

@@ -22,6 +22,14 @@
  * days it goes unseen; it is forgotten after TLSI_LEARNED_FORGET days.
  * The file keeps at most TLSI_LEARNED_MAX names.  Lines starting with
  * '#', "subject=" lines and blank lines are comments.
+ *
+ * Before the certificates, one line per client stack learned to take
+ * more than the fitted list (tlsi_stacks), or held to it for now:
+ *
+ *   TLSInteropClientStack: ja4=<JA4> takes=fitted|32768|whole
+ *       last-seen=<YYYY-MM-DD>[ retry=<YYYY-MM-DD>]
+ *
+ * (on one line), at most TLSI_STACKS_SLOTS of them.
  */
 #ifndef TLSI_LEARNED_H
 #define TLSI_LEARNED_H
@@ -30,12 +38,15 @@
 #include <apr_tables.h>
 #include <openssl/x509.h>
 
+#include "tlsi_stacks.h"
+
 #define TLSI_LEARNED_MAX        256
 #define TLSI_LEARNED_HALF_LIFE  30
 #define TLSI_LEARNED_FORGET     365
 /* Far more than TLSI_LEARNED_MAX certificates take. */
 #define TLSI_LEARNED_MAX_FILE   (1024 * 1024)
 #define TLSI_LEARNED_TAG        "TLSInteropLearned:"
+#define TLSI_LEARNED_STACK_TAG  "TLSInteropClientStack:"
 
 typedef struct tlsi_learned_entry {
     X509 *cert;                 /* the CA's certificate, owned */
@@ -47,6 +58,7 @@ typedef struct tlsi_learned_entry {
 typedef struct tlsi_learned {
     apr_pool_t *pool;           /* frees the certificates */
     apr_array_header_t *entries;    /* tlsi_learned_entry_t */
+    apr_array_header_t *stacks;     /* tlsi_stack_rec_t */
 } tlsi_learned_t;
 
 tlsi_learned_t *tlsi_learned_make(apr_pool_t *p);
