@@ -40,6 +40,7 @@ void *tlsi_create_srv_conf(apr_pool_t *p, server_rec *s)
     conf->enabled = TLSI_UNSET;
     conf->ca_fit_fragment = TLSI_UNSET;
     conf->ca_learn = TLSI_UNSET;
+    conf->client_learn = TLSI_UNSET;
     conf->ka_margin = TLSI_UNSET;
     return conf;
 }
@@ -54,6 +55,8 @@ void *tlsi_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
                               ? add->ca_fit_fragment : base->ca_fit_fragment;
     merged->agents = add->agents ? add->agents : base->agents;
     merged->classes = add->classes ? add->classes : base->classes;
+    merged->client_learn = add->client_learn != TLSI_UNSET
+                           ? add->client_learn : base->client_learn;
     /* A learned-names file belongs to the vhost that names it: a vhost
      * that inherits "learn" gets its own default file. */
     merged->ca_learn = add->ca_learn != TLSI_UNSET ? add->ca_learn
@@ -103,6 +106,11 @@ int tlsi_fit_fragment(const tlsi_srv_conf_t *conf)
 int tlsi_ca_learn(const tlsi_srv_conf_t *conf)
 {
     return conf->ca_learn != 0;
+}
+
+int tlsi_client_learn(const tlsi_srv_conf_t *conf)
+{
+    return conf->client_learn != 0;
 }
 
 const tlsi_classes_t *tlsi_classes(const tlsi_srv_conf_t *conf)
@@ -219,6 +227,13 @@ static const char *set_fit_fragment(cmd_parms *cmd, void *dconf, int flag)
 {
     (void)dconf;
     conf_of(cmd)->ca_fit_fragment = flag;
+    return NULL;
+}
+
+static const char *set_client_learn(cmd_parms *cmd, void *dconf, int flag)
+{
+    (void)dconf;
+    conf_of(cmd)->client_learn = flag;
     return NULL;
 }
 
@@ -415,5 +430,10 @@ const command_rec tlsi_cmds[] = {
                   "<bytes> (512-131071) get the largest CA list that fits, "
                   "on vhosts that ask for client certificates; built in: "
                   "boringssl 102400, nss 131071"),
+    AP_INIT_FLAG("TLSInteropClientLearn", set_client_learn, NULL, RSRC_CONF,
+                 "On|Off: on a vhost with SSLVerifyClient require whose CA "
+                 "list is trimmed, give a client stack refused after the "
+                 "fitted list a larger one next time, and learn which "
+                 "stacks take it; default On"),
     { NULL }
 };

@@ -66,6 +66,7 @@ typedef struct tlsi_srv_conf {
     int ka_margin;                     /* seconds, TLSI_MARGIN_OFF or unset */
     tlsi_classes_t *classes;           /* TLSInteropClientClass; NULL: not
                                         * set here */
+    int client_learn;                  /* TLSInteropClientLearn; unset */
     /* What start-up works out for this server (NULL but for SSL vhosts):
      * see tlsi_srv_state_make(). */
     struct tlsi_srv_state *state;
@@ -104,6 +105,8 @@ int tlsi_ca_learn(const tlsi_srv_conf_t *conf);
 const tlsi_agent_rules_t *tlsi_agents(const tlsi_srv_conf_t *conf);
 /* The client stacks that get a list of their own (built-ins unless set). */
 const tlsi_classes_t *tlsi_classes(const tlsi_srv_conf_t *conf);
+/* Whether client stacks refused after the fitted list are explored. */
+int tlsi_client_learn(const tlsi_srv_conf_t *conf);
 /* Seconds, or TLSI_MARGIN_OFF. */
 int tlsi_keepalive_margin(const tlsi_srv_conf_t *conf);
 

@@ -23,7 +23,7 @@ APLOG_USE_MODULE(tlsinterop);
 
 /* Named for the layout of a slot, so that a module with other counters,
  * loaded by a restart, starts a segment of its own: change it with them. */
-#define RETAINED_KEY "mod_tlsinterop-counters-12"
+#define RETAINED_KEY "mod_tlsinterop-counters-15"
 #define MIN_CAPACITY 64
 
 typedef struct {
@@ -56,6 +56,9 @@ static const char *const names[TLSI_CNT_COUNT] = {
     "LearnedNames",
     "LargerListHandshakes",
     "WholeListHandshakes",
+    "Explorations",
+    "LearnedClientStacks",
+    "HeldClientStacks",
 };
 
 /* Room for at least needed slots; a larger segment keeps what was counted

@@ -30,6 +30,10 @@ typedef enum {
     TLSI_CNT_LEARNED_NAMES,         /* names learned (a level, not a sum) */
     TLSI_CNT_LARGER_LISTS,          /* recognised clients given more */
     TLSI_CNT_WHOLE_LISTS,           /* ... given the whole list */
+    TLSI_CNT_EXPLORATIONS,          /* handshakes that explored a step */
+    TLSI_CNT_LEARNED_STACKS,        /* stacks that take more (a level) */
+    TLSI_CNT_HELD_STACKS,           /* stacks held after breaking off (a
+                                     * level) */
     TLSI_CNT_COUNT
 } tlsi_counter_e;
 

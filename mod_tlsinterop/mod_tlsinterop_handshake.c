@@ -8,6 +8,8 @@
 #include "httpd.h"
 #include "http_config.h"
 
+#include <apr_time.h>
+
 #include "http_log.h"
 
 #include "mod_tlsinterop_counters.h"
@@ -20,6 +22,63 @@ APLOG_USE_MODULE(tlsinterop);
 /* SSL_CTX ex_data: the vhost's tlsi_handshake_t, for the info callback. */
 static int handshake_index = -1;
 
+static apr_uint32_t now_seconds(void)
+{
+    return (apr_uint32_t)apr_time_sec(apr_time_now());
+}
+
+/* Record how a handshake that chose by its client stack ended, and say
+ * what that changed. */
+static void stack_outcome(const tlsi_handshake_t *hs, tlsi_hello_seen_t *seen,
+                          tlsi_outcome_e outcome)
+{
+    int step = seen->stack.step;
+    tlsi_stacks_change_e change;
+
+    seen->stack_pending = 0;
+    change = tlsi_stacks_outcome(hs->stacks, seen->ja4, &seen->stack,
+                                 outcome, now_seconds());
+    switch (change) {
+    case TLSI_STACKS_EXPLORE:
+        ap_log_cerror(APLOG_MARK, APLOG_INFO, 0, seen->c,
+                      "client JA4 %s sent no certificate after %d CA names; "
+                      "its next handshake gets a larger list", seen->ja4,
+                      hs->step_names[step]);
+        break;
+    case TLSI_STACKS_LEARNED:
+        tlsi_count(hs->s, TLSI_CNT_LEARNED_STACKS);
+        /* fall through */
+    case TLSI_STACKS_LEARNED_MORE:
+        ap_log_cerror(APLOG_MARK, APLOG_INFO, 0, seen->c,
+                      "client JA4 %s authenticated after a list of %d CA "
+                      "names: learned, its handshakes get that list",
+                      seen->ja4, hs->step_names[step]);
+        break;
+    case TLSI_STACKS_HELD:
+        tlsi_count(hs->s, TLSI_CNT_HELD_STACKS);
+        ap_log_cerror(APLOG_MARK, APLOG_INFO, 0, seen->c,
+                      "client JA4 %s broke the handshake off after a list of "
+                      "%d CA names: it keeps the list it was learned at, "
+                      "and is not explored again for %d days", seen->ja4,
+                      hs->step_names[step], TLSI_STACKS_RETRY_DAYS);
+        break;
+    default:
+        break;
+    }
+}
+
+/* A connection that ends with its exploring handshake's outcome still to
+ * come broke it off: an alert, a reset or a close after the larger list. */
+static apr_status_t stack_broke_off(void *data)
+{
+    tlsi_hello_seen_t *seen = data;
+
+    if (seen->stack_pending) {
+        stack_outcome(seen->stack_vhost, seen, TLSI_OUTCOME_BROKE_OFF);
+    }
+    return APR_SUCCESS;
+}
+
 /*
  * Set on a connection that requests a certificate with a trimmed list:
  * tells at the end of the handshake whether the client sent one.  It
@@ -31,25 +90,33 @@ static void on_info(const SSL *ssl, int where, int ret)
     SSL_CTX *ctx = SSL_get_SSL_CTX(ssl);
     void (*chained)(const SSL *, int, int) = SSL_CTX_get_info_callback(ctx);
     const tlsi_handshake_t *hs = SSL_CTX_get_ex_data(ctx, handshake_index);
-    int none;
+    tlsi_hello_seen_t *seen;
+    tlsi_outcome_e outcome;
 
     if (chained != NULL) {
         chained(ssl, where, ret);
     }
     if (where & SSL_CB_HANDSHAKE_DONE) {
-        none = !tlsi_ossl_peer_sent_certificate(ssl);
+        outcome = tlsi_ossl_peer_sent_certificate(ssl)
+                  ? TLSI_OUTCOME_AUTHENTICATED : TLSI_OUTCOME_NO_CERTIFICATE;
     }
-    else if ((where & SSL_CB_WRITE_ALERT) && (ret >> 8) == SSL3_AL_FATAL) {
-        /* Refused while reading an empty Certificate (SSLVerifyClient
-         * require); a certificate that failed to verify sets the result. */
-        none = SSL_get_state(ssl) == TLS_ST_SR_CERT
-               && SSL_get_verify_result(ssl) == X509_V_OK;
+    else if ((where & SSL_CB_WRITE_ALERT) && (ret >> 8) == SSL3_AL_FATAL
+             && SSL_get_state(ssl) == TLS_ST_SR_CERT) {
+        /* Refused while reading the client's Certificate: empty
+         * (SSLVerifyClient require), or one that failed to verify. */
+        outcome = SSL_get_verify_result(ssl) == X509_V_OK
+                  ? TLSI_OUTCOME_NO_CERTIFICATE
+                  : TLSI_OUTCOME_BAD_CERTIFICATE;
     }
     else {
+        /* Anything else before the end: the connection's end tells. */
         return;
     }
-    if (none && hs != NULL) {
-        tlsi_hello_seen_t *seen = tlsi_hello_of((SSL *)ssl);
+    seen = tlsi_hello_of((SSL *)ssl);
+    if (hs != NULL && seen != NULL && seen->stack_pending) {
+        stack_outcome(hs, seen, outcome);
+    }
+    if (outcome == TLSI_OUTCOME_NO_CERTIFICATE && hs != NULL) {
         const STACK_OF(X509_NAME) *names = SSL_get_client_CA_list(ssl);
 
         tlsi_count(hs->s, TLSI_CNT_TRIMMED_NO_CERT);
@@ -65,31 +132,12 @@ static void on_info(const SSL *ssl, int where, int ret)
     SSL_set_info_callback((SSL *)ssl, NULL);
 }
 
-/*
- * A client recognised as a stack that takes more than the fitted list gets
- * the largest prefix of the priority order it accepts.  The whole list
- * sits in the context's CA list, which an empty client CA list lets
- * through (checked at start-up): no copy on the common path.  Returns 1
- * if the connection got another list, 0 if not, -1 when out of memory.
- */
-static int list_for_client(const tlsi_handshake_t *hs, SSL *ssl)
+/* Give the connection the first kept names of the vhost's order.  The
+ * whole list sits in the context's CA list, which an empty client CA list
+ * lets through (checked at start-up): no copy on the common path. */
+static int give_names(const tlsi_handshake_t *hs, SSL *ssl,
+                      tlsi_hello_seen_t *seen, int kept)
 {
-    tlsi_hello_seen_t *seen = tlsi_hello_of(ssl);
-    const tlsi_class_rule_t *rule;
-    apr_size_t limit;
-    int kept;
-
-    if (seen == NULL) {
-        return 0;
-    }
-    limit = tlsi_classes_limit(hs->classes, seen->hello, seen->ja4, &rule);
-    if (limit == 0) {
-        return 0;
-    }
-    kept = tlsi_calist_fit_sendable(hs->order, &hs->shape, limit);
-    if (kept == hs->fitted) {
-        return 0;
-    }
     if (kept == hs->reachable && kept > 0) {
         STACK_OF(X509_NAME) *empty = sk_X509_NAME_new_null();
 
@@ -105,6 +153,62 @@ static int list_for_client(const tlsi_handshake_t *hs, SSL *ssl)
     tlsi_count(hs->s, kept == hs->order->count ? TLSI_CNT_WHOLE_LISTS
                                                : TLSI_CNT_LARGER_LISTS);
     return 1;
+}
+
+/*
+ * The list a client not recognised by a class gets where the vhost learns
+ * client stacks: the step its fingerprint was learned at, or one larger
+ * while it is explored.  Only in a connection's first handshake, and only
+ * where a client without a certificate is refused anyway.
+ */
+static int list_for_stack(const tlsi_handshake_t *hs, SSL *ssl,
+                          tlsi_hello_seen_t *seen)
+{
+    if (hs->stacks == NULL || seen->stack_vhost != NULL
+        || !(SSL_get_verify_mode(ssl) & SSL_VERIFY_FAIL_IF_NO_PEER_CERT)) {
+        return 0;
+    }
+    seen->stack_vhost = hs;
+    tlsi_stacks_choose(hs->stacks, seen->ja4, now_seconds(), &seen->stack);
+    seen->stack_pending = 1;
+    if (seen->stack.exploring) {
+        tlsi_count(hs->s, TLSI_CNT_EXPLORATIONS);
+        apr_pool_cleanup_register(seen->c->pool, seen, stack_broke_off,
+                                  apr_pool_cleanup_null);
+    }
+    if (seen->stack.step == TLSI_STEP_FITTED
+        || hs->step_names[seen->stack.step] == hs->fitted) {
+        return 0;
+    }
+    return give_names(hs, ssl, seen, hs->step_names[seen->stack.step]);
+}
+
+/*
+ * A client recognised as a stack that takes more than the fitted list gets
+ * the largest prefix of the priority order it accepts; one of no class
+ * may have been learned to take more.  Returns 1 if the connection got
+ * another list, 0 if not, -1 when out of memory.
+ */
+static int list_for_client(const tlsi_handshake_t *hs, SSL *ssl)
+{
+    tlsi_hello_seen_t *seen = tlsi_hello_of(ssl);
+    const tlsi_class_rule_t *rule = NULL;
+    apr_size_t limit;
+    int kept;
+
+    if (seen == NULL) {
+        return 0;
+    }
+    limit = tlsi_classes_limit(hs->classes, seen->hello, seen->ja4, &rule);
+    if (limit == 0) {
+        /* An admin's "off" says the fitted list: no exploring either. */
+        return rule == NULL ? list_for_stack(hs, ssl, seen) : 0;
+    }
+    kept = tlsi_calist_fit_sendable(hs->order, &hs->shape, limit);
+    if (kept == hs->fitted) {
+        return 0;
+    }
+    return give_names(hs, ssl, seen, kept);
 }
 
 static int on_certificate(SSL *ssl, void *arg)

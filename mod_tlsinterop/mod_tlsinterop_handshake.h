@@ -31,6 +31,7 @@
 
 #include "tlsi_class.h"
 #include "tlsi_fragment.h"
+#include "tlsi_stacks.h"
 
 /* What a vhost's callbacks need, made at start-up from pconf. */
 typedef struct tlsi_handshake {
@@ -46,6 +47,10 @@ typedef struct tlsi_handshake {
     int reachable;              /* names in the context's CA list, which a
                                  * connection reaches by an empty client CA
                                  * list; 0: it gets copies instead */
+    /* Client stacks explored and learned (SSLVerifyClient require and
+     * TLSInteropClientLearn), or NULL; step_names[step]: names given. */
+    tlsi_stacks_t *stacks;
+    int step_names[TLSI_STEPS];
 } tlsi_handshake_t;
 
 /* Set the callbacks on ctx where hs says there is work. */

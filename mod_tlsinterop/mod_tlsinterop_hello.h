@@ -23,6 +23,7 @@
 #include <openssl/ssl.h>
 
 #include "tlsi_hello.h"
+#include "tlsi_stacks.h"
 
 /* What one connection's ClientHello said, kept in its pool. */
 typedef struct tlsi_hello_seen {
@@ -32,6 +33,12 @@ typedef struct tlsi_hello_seen {
     char ja4[TLSI_JA4_LEN + 1]; /* "" until tlsi_hello_fingerprint() */
     tlsi_hello_t *hello;        /* parsed, or NULL */
     int names_given;            /* CA names a list of its own held, or -1 */
+    /* Where the vhost learns client stacks: the step this connection's
+     * full handshake was given, and whether its outcome is still to be
+     * recorded (a connection that ends first broke the handshake off). */
+    tlsi_stack_choice_t stack;
+    const void *stack_vhost;    /* the tlsi_handshake_t that chose */
+    int stack_pending;
 } tlsi_hello_seen_t;
 
 /* The note on c->notes (and the request variable) holding the JA4. */

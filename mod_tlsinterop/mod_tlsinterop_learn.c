@@ -48,8 +48,11 @@ struct tlsi_learner {
     X509_STORE *store;              /* certificates to save, referenced */
     tlsi_learned_t *state;          /* as read at start-up */
     apr_uint32_t *hits;             /* HIT_WORDS per name, shared */
+    /* Client stacks learned to take more (tlsi_stacks), or NULL where
+     * none are: their table is attached at the end of start-up. */
+    tlsi_stacks_t *stacks;
+    int step_names[TLSI_STEPS];
 };
-typedef struct tlsi_learner tlsi_learner_t;
 
 /* This configuration generation's learners, in pconf's user data. */
 typedef struct {
@@ -233,9 +236,11 @@ static apr_status_t release_learner(void *data)
     return APR_SUCCESS;
 }
 
-void tlsi_learn_watch(const tlsi_vhost_init_t *vi, STACK_OF(X509_NAME) *names,
-                      const int *rank, tlsi_learned_t *state,
-                      const apr_array_header_t *learned, const char *file)
+tlsi_learner_t *tlsi_learn_watch(const tlsi_vhost_init_t *vi,
+                                 STACK_OF(X509_NAME) *names, const int *rank,
+                                 tlsi_learned_t *state,
+                                 const apr_array_header_t *learned,
+                                 const char *file)
 {
     tlsi_learner_t *l = apr_pcalloc(vi->pconf, sizeof(*l));
     char *known_flags;
@@ -262,6 +267,15 @@ void tlsi_learn_watch(const tlsi_vhost_init_t *vi, STACK_OF(X509_NAME) *names,
     l->path = file;
     SSL_CTX_set_cert_verify_callback(vi->ctx, verify_and_learn, l);
     APR_ARRAY_PUSH(generation_of(vi->pconf)->learners, tlsi_learner_t *) = l;
+    return l;
+}
+
+tlsi_stacks_t *tlsi_learn_stacks(tlsi_learner_t *l, apr_pool_t *pconf,
+                                 const int names[TLSI_STEPS])
+{
+    l->stacks = apr_pcalloc(pconf, sizeof(*l->stacks));
+    memcpy(l->step_names, names, sizeof(l->step_names));
+    return l->stacks;
 }
 
 /* -- when a generation ends, in the parent -------------------------------- */
@@ -287,10 +301,10 @@ static X509 *certificate_of(X509_STORE *store, const X509_NAME *name)
 
 static void save(tlsi_learner_t *l, apr_pool_t *p, int today)
 {
-    int count = sk_X509_NAME_num(l->names), i, added = 0;
+    int count = sk_X509_NAME_num(l->names), i, added = 0, stacks_before;
     const char *err;
 
-    for (i = 0; i < count; i++) {
+    for (i = 0; l->hits != NULL && i < count; i++) {
         apr_uint32_t *hits = l->hits + (apr_size_t)i * HIT_WORDS;
         apr_uint32_t issued = apr_atomic_read32(&hits[HIT_ISSUED]);
         apr_uint32_t above = apr_atomic_read32(&hits[HIT_ABOVE]);
@@ -306,7 +320,12 @@ static void save(tlsi_learner_t *l, apr_pool_t *p, int today)
             added++;
         }
     }
-    if (added == 0) {
+    stacks_before = l->state->stacks->nelts;
+    if (l->stacks != NULL && l->stacks->slots != NULL) {
+        l->state->stacks = tlsi_stacks_export(l->state->pool, l->stacks,
+                                              today);
+    }
+    if (added == 0 && stacks_before == 0 && l->state->stacks->nelts == 0) {
         return;
     }
     tlsi_learned_rank(l->state, today);
@@ -321,8 +340,10 @@ static void save(tlsi_learner_t *l, apr_pool_t *p, int today)
     apr_hash_set(retained()->saved, apr_pstrdup(ap_pglobal, l->path),
                  APR_HASH_KEY_STRING, "");
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, l->s,
-                 "%s: saved %d learned CA name(s) to '%s'", l->vhost,
-                 l->state->entries->nelts, l->path);
+                 "%s: saved %d learned CA name(s)%s to '%s'", l->vhost,
+                 l->state->entries->nelts, l->state->stacks->nelts == 0 ? ""
+                 : apr_psprintf(p, " and %d client stack(s)",
+                                l->state->stacks->nelts), l->path);
 }
 
 /* Registered last on pconf, so it runs before the shared memory, the
@@ -340,13 +361,96 @@ static apr_status_t save_all(void *data)
     for (i = 0; i < g->learners->nelts; i++) {
         tlsi_learner_t *l = APR_ARRAY_IDX(g->learners, i, tlsi_learner_t *);
 
-        if (l->path != NULL && l->hits != NULL) {
+        if (l->path != NULL
+            && (l->hits != NULL
+                || (l->stacks != NULL && l->stacks->slots != NULL))) {
             save(l, p, today);
         }
         apr_pool_clear(p);
     }
     apr_pool_destroy(p);
     return APR_SUCCESS;
+}
+
+/* Say what the vhost's client stacks were learned to take, as read from
+ * its file. */
+static void report_stacks(const tlsi_learner_t *l, int today)
+{
+    int larger, held, i;
+    apr_pool_t *p;
+
+    tlsi_stacks_totals(l->stacks, today, &larger, &held);
+    tlsi_counter_set(l->s, TLSI_CNT_LEARNED_STACKS, (apr_uint64_t)larger);
+    tlsi_counter_set(l->s, TLSI_CNT_HELD_STACKS, (apr_uint64_t)held);
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, l->s,
+                 "%s: client stacks refused after the fitted list are "
+                 "explored (%d CA names, then %d, then all %d); learned so "
+                 "far: %d take more, %d held to what they took", l->vhost,
+                 l->step_names[TLSI_STEP_FITTED],
+                 l->step_names[TLSI_STEP_STEP_BYTES],
+                 l->step_names[TLSI_STEP_WHOLE], larger, held);
+    if (!APLOG_IS_LEVEL(l->s, APLOG_INFO) || larger + held == 0) {
+        return;
+    }
+    apr_pool_create(&p, NULL);
+    {
+        apr_array_header_t *recs = tlsi_stacks_export(p, l->stacks, today);
+
+        for (i = 0; i < recs->nelts; i++) {
+            const tlsi_stack_rec_t *rec = &APR_ARRAY_IDX(recs, i,
+                                                         tlsi_stack_rec_t);
+
+            ap_log_error(APLOG_MARK, APLOG_INFO, 0, l->s,
+                         "%s: client JA4 %s gets %d CA names (learned: "
+                         "%s)%s", l->vhost, rec->ja4,
+                         l->step_names[rec->takes],
+                         tlsi_step_name(rec->takes),
+                         rec->retry_day > today ? "; not explored again "
+                         "for now" : "");
+        }
+    }
+    apr_pool_destroy(p);
+}
+
+/* One segment for every vhost's client stacks, loaded from their files. */
+static void start_stacks(generation_t *g, apr_pool_t *pconf,
+                         server_rec *base)
+{
+    apr_size_t bytes = tlsi_stacks_bytes(TLSI_STACKS_SLOTS), total = 0;
+    int today = tlsi_learned_today(), i;
+    char *shared;
+    apr_shm_t *shm;
+    apr_status_t rv;
+
+    for (i = 0; i < g->learners->nelts; i++) {
+        if (APR_ARRAY_IDX(g->learners, i, tlsi_learner_t *)->stacks) {
+            total += bytes;
+        }
+    }
+    if (total == 0) {
+        return;
+    }
+    rv = apr_shm_create(&shm, total, NULL, pconf);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, base,
+                     "cannot create shared memory for client stacks; every "
+                     "client gets the fitted CA list until the next restart");
+        return;
+    }
+    shared = apr_shm_baseaddr_get(shm);
+    memset(shared, 0, total);
+    for (i = 0; i < g->learners->nelts; i++) {
+        tlsi_learner_t *l = APR_ARRAY_IDX(g->learners, i, tlsi_learner_t *);
+
+        if (l->stacks == NULL) {
+            continue;
+        }
+        tlsi_stacks_attach(l->stacks, shared, TLSI_STACKS_SLOTS,
+                           l->step_names);
+        tlsi_stacks_load(l->stacks, l->state->stacks, today);
+        shared += bytes;
+        report_stacks(l, today);
+    }
 }
 
 void tlsi_learn_start_generation(apr_pool_t *pconf, server_rec *base)
@@ -369,15 +473,17 @@ void tlsi_learn_start_generation(apr_pool_t *pconf, server_rec *base)
             words += (apr_size_t)sk_X509_NAME_num(l->names) * HIT_WORDS;
         }
     }
+    start_stacks(g, pconf, base);
+    g->parent = getpid();
     if (words == 0) {
-        return;
+        goto save_at_end;
     }
     rv = apr_shm_create(&shm, words * sizeof(apr_uint32_t), NULL, pconf);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, rv, base,
                      "cannot create shared memory for learning CA names; "
                      "nothing is learned until the next restart");
-        return;
+        goto save_at_end;
     }
     shared = apr_shm_baseaddr_get(shm);
     memset(shared, 0, words * sizeof(apr_uint32_t));
@@ -389,6 +495,6 @@ void tlsi_learn_start_generation(apr_pool_t *pconf, server_rec *base)
             offset += (apr_size_t)sk_X509_NAME_num(l->names) * HIT_WORDS;
         }
     }
-    g->parent = getpid();
+save_at_end:
     apr_pool_cleanup_register(pconf, g, save_all, apr_pool_cleanup_null);
 }

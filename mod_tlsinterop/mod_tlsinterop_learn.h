@@ -52,12 +52,26 @@ tlsi_learned_t *tlsi_learn_load(const tlsi_vhost_init_t *vi,
  * and file come from tlsi_learn_load (file NULL: count only), and learned
  * holds the indices of the names the file already had.
  */
-void tlsi_learn_watch(const tlsi_vhost_init_t *vi, STACK_OF(X509_NAME) *names,
-                      const int *rank, tlsi_learned_t *state,
-                      const apr_array_header_t *learned, const char *file);
+typedef struct tlsi_learner tlsi_learner_t;
+
+tlsi_learner_t *tlsi_learn_watch(const tlsi_vhost_init_t *vi,
+                                 STACK_OF(X509_NAME) *names, const int *rank,
+                                 tlsi_learned_t *state,
+                                 const apr_array_header_t *learned,
+                                 const char *file);
+
+/*
+ * The vhost also learns which client stacks take more than its fitted
+ * list (tlsi_stacks); names[step] is how many CA names each step gives.
+ * Returns the table, empty until tlsi_learn_start_generation attaches its
+ * shared memory and loads what the vhost's file kept.  Persisted only
+ * where the vhost has a file (TLSInteropCALearn).
+ */
+tlsi_stacks_t *tlsi_learn_stacks(tlsi_learner_t *l, apr_pool_t *pconf,
+                                 const int names[TLSI_STEPS]);
 
 /* post_config, after every init_server: shared memory for this
- * generation's counts, and saving them when it ends. */
+ * generation's counts and client stacks, and saving them when it ends. */
 void tlsi_learn_start_generation(apr_pool_t *pconf, server_rec *base);
 
 #endif /* MOD_TLSINTEROP_LEARN_H */

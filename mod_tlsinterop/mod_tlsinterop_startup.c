@@ -77,6 +77,7 @@ typedef struct {
     /* For recognised client stacks (step 5): the longest prefix any of
      * them takes, in the context's CA list; NULL for none. */
     const tlsi_calist_t *large;
+    tlsi_learner_t *learner;            /* watching the whole list */
 } vhost_list_t;
 
 X509_STORE *tlsi_trust_store(SSL_CTX *ctx)
@@ -486,15 +487,30 @@ done:
     return known;
 }
 
+/* Whether the vhost explores client stacks refused after its fitted
+ * list: only where a client without a certificate is refused anyway
+ * (SSLVerifyClient require, for the whole vhost). */
+static int explores_stacks(const tlsi_vhost_init_t *vi)
+{
+    int mode = SSL_CTX_get_verify_mode(vi->ctx);
+
+    return tlsi_client_learn(vi->conf) && (mode & SSL_VERIFY_PEER)
+           && (mode & SSL_VERIFY_FAIL_IF_NO_PEER_CERT);
+}
+
 /* Step 5's list for a vhost that asks for client certificates: copies of
- * the longest prefix of order that a recognised stack takes, or NULL
- * where none takes more than the kept names. */
+ * the longest prefix of order that a recognised or explored stack takes,
+ * or NULL where none takes more than the kept names. */
 static STACK_OF(X509_NAME) *large_list(vhost_list_t *l,
                                        const tlsi_calist_t *order, int kept)
 {
     const tlsi_vhost_init_t *vi = l->vi;
     apr_size_t most = tlsi_classes_max(tlsi_classes(vi->conf));
     int reachable;
+
+    if (explores_stacks(vi)) {
+        most = TLSI_CLASS_MAX_BYTES;
+    }
 
     /* An empty fitted list would itself let the CA list through. */
     if (kept == 0 || most <= l->budget
@@ -565,8 +581,9 @@ static void trim_to_budget(vhost_list_t *l)
     log_model_sizes(l, order, l->shape, kept);
     report_coverage(l, l->hierarchy, l->perm, kept);
     report_dropped(l, order, kept);
-    tlsi_learn_watch(vi, whole, tlsi_cover_rank(vi->pconf, l->perm),
-                     l->state, l->learned, l->learn_file);
+    l->learner = tlsi_learn_watch(vi, whole,
+                                  tlsi_cover_rank(vi->pconf, l->perm),
+                                  l->state, l->learned, l->learn_file);
     /* Made before the lists are replaced, which frees the names order
      * points into. */
     large = large_list(l, order, kept);
@@ -697,6 +714,16 @@ static void prepare_client_lists(const tlsi_vhost_init_t *vi,
     hs->shape = *l->shape;
     hs->fitted = l->advertised->count;
     hs->reachable = zero_copy ? large->count : 0;
+    if (explores_stacks(vi) && l->learner != NULL) {
+        int names[TLSI_STEPS];
+
+        names[TLSI_STEP_FITTED] = hs->fitted;
+        names[TLSI_STEP_STEP_BYTES] = tlsi_calist_fit_sendable(
+            large, l->shape, TLSI_STACKS_STEP_BYTES);
+        names[TLSI_STEP_WHOLE] = large->count;
+        hs->stacks = tlsi_learn_stacks(l->learner, vi->pconf, names);
+        memcpy(hs->step_names, names, sizeof(names));
+    }
     tlsi_hello_watch(1);
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, vi->s,
                  "%s: client stacks recognised as taking more get up to %d "

@@ -215,14 +215,16 @@ void tlsi_stacks_totals(const tlsi_stacks_t *t, int today, int *larger,
 
 /* Take the slot's ticket: free, or lapsed (its handshake's outcome never
  * came: a child that died). */
-static int take_ticket(tlsi_stack_slot_t *s, apr_uint32_t now)
+static int take_ticket(tlsi_stack_slot_t *s, apr_uint32_t now,
+                       apr_uint32_t *ticket)
 {
     apr_uint32_t held = apr_atomic_read32(&s->ticket);
 
+    *ticket = now ? now : 1;
     if (held != 0 && now - held < TLSI_STACKS_TICKET_SECONDS) {
         return 0;
     }
-    return apr_atomic_cas32(&s->ticket, now ? now : 1, held) == held;
+    return apr_atomic_cas32(&s->ticket, *ticket, held) == held;
 }
 
 void tlsi_stacks_choose(tlsi_stacks_t *t, const char *ja4, apr_uint32_t now,
@@ -234,6 +236,7 @@ void tlsi_stacks_choose(tlsi_stacks_t *t, const char *ja4, apr_uint32_t now,
     c->slot = s;
     c->step = TLSI_STEP_FITTED;
     c->exploring = 0;
+    c->ticket = 0;
     if (s == NULL) {
         return;
     }
@@ -241,14 +244,16 @@ void tlsi_stacks_choose(tlsi_stacks_t *t, const char *ja4, apr_uint32_t now,
     trying = apr_atomic_read32(&s->trying);
     if (trying > (apr_uint32_t)c->step
         && apr_atomic_read32(&s->retry_day) <= today
-        && take_ticket(s, now)) {
+        && take_ticket(s, now, &c->ticket)) {
         c->step = (int)trying;
         c->exploring = 1;
     }
 }
 
-/* Raise *word to value unless it is already as high. */
-static int raise_to(apr_uint32_t *word, apr_uint32_t value)
+/* Raise *word to value unless it is already as high: 1 if it did, with
+ * what it held in *before. */
+static int raise_to(apr_uint32_t *word, apr_uint32_t value,
+                    apr_uint32_t *before)
 {
     apr_uint32_t seen = apr_atomic_read32(word);
 
@@ -256,6 +261,7 @@ static int raise_to(apr_uint32_t *word, apr_uint32_t value)
         apr_uint32_t was = apr_atomic_cas32(word, value, seen);
 
         if (was == seen) {
+            *before = seen;
             return 1;
         }
         seen = was;
@@ -278,13 +284,15 @@ tlsi_stacks_change_e tlsi_stacks_outcome(tlsi_stacks_t *t, const char *ja4,
     apr_uint32_t today = now / TLSI_STACKS_SECONDS_PER_DAY;
     tlsi_stack_slot_t *s = c->slot;
     tlsi_stacks_change_e change = TLSI_STACKS_NO_CHANGE;
+    apr_uint32_t before;
     int next = c->step >= 0 && c->step < TLSI_STEPS ? t->next[c->step] : -1;
 
     switch (outcome) {
     case TLSI_OUTCOME_AUTHENTICATED:
         if (s != NULL) {
-            if (raise_to(&s->learned, (apr_uint32_t)c->step)) {
-                change = TLSI_STACKS_LEARNED;
+            if (raise_to(&s->learned, (apr_uint32_t)c->step, &before)) {
+                change = before == TLSI_STEP_FITTED
+                         ? TLSI_STACKS_LEARNED : TLSI_STACKS_LEARNED_MORE;
             }
             if (c->step > TLSI_STEP_FITTED) {
                 apr_atomic_set32(&s->last_seen, today);
@@ -335,7 +343,8 @@ tlsi_stacks_change_e tlsi_stacks_outcome(tlsi_stacks_t *t, const char *ja4,
         break;
     }
     if (s != NULL && c->exploring) {
-        apr_atomic_set32(&s->ticket, 0);
+        /* unless it lapsed and another handshake holds it now */
+        apr_atomic_cas32(&s->ticket, 0, c->ticket);
         c->exploring = 0;
     }
     return change;

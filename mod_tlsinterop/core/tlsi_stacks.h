@@ -84,6 +84,7 @@ typedef struct tlsi_stack_choice {
     tlsi_stack_slot_t *slot;    /* the fingerprint's, or NULL */
     int step;
     int exploring;              /* it holds the slot's ticket */
+    apr_uint32_t ticket;        /* which: the second it was taken */
 } tlsi_stack_choice_t;
 
 typedef enum {
@@ -97,7 +98,8 @@ typedef enum {
 typedef enum {
     TLSI_STACKS_NO_CHANGE = 0,
     TLSI_STACKS_EXPLORE,        /* the next handshake explores a step */
-    TLSI_STACKS_LEARNED,        /* learned at a larger step */
+    TLSI_STACKS_LEARNED,        /* learned at a larger list, the first */
+    TLSI_STACKS_LEARNED_MORE,   /* learned at a larger step than before */
     TLSI_STACKS_HELD            /* held to what it was learned at (the
                                  * fitted list if nothing) and not explored
                                  * for TLSI_STACKS_RETRY_DAYS */

@@ -12,10 +12,12 @@
  *
  * usage: splitcheck [-tls1_2|-tls1_3] [-servername NAME] [-maxfrag N]
  *                   [-cert FILE -key FILE] [-count N] [-trait nss|grease]
- *                   [-accept-split] [-v] host port
+ *                   [-accept-split] [-max-list BYTES] [-filter]
+ *                   [-get PATH] [-v] host port
  *
  * Exit status: 0 handshake done, no message split; 1 a message was split
- * (refused); 2 any other failure.  With -count N it makes N connections one
+ * (refused); 2 any other failure; 3 the -get request failed or was not
+ * answered 200.  With -count N it makes N connections one
  * after another, stops at the first that does not succeed and exits with
  * its status.
  *
@@ -24,6 +26,14 @@
  * RFC 8701 GREASE extension (0x0a0a), as Chromium's BoringSSL sends.
  * -accept-split takes split messages as a stack that reassembles does, and
  * says how many CA names the CertificateRequest held.
+ *
+ * To stand in for Java's client (it reassembles, stops at 32,768 bytes,
+ * and offers a certificate only when an advertised name issued it):
+ * -max-list caps the handshake message size (SSL_CTX_set_max_cert_list),
+ * and -filter offers the -cert chain only when a CA name in the request
+ * issued one of its certificates, an empty Certificate otherwise.  -get
+ * sends one request after the handshake; under TLS 1.3 a client without a
+ * certificate learns only then that it was refused.
  *
  * Record boundaries come from OpenSSL's message callback, through the
  * tracker the tlsinterop-probe tool uses (tools/probe_track.c).
@@ -39,6 +49,7 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 
 #include "probe_net.h"
@@ -60,14 +71,80 @@ static void usage(void)
 {
     fprintf(stderr, "usage: splitcheck [-tls1_2|-tls1_3] [-servername NAME] "
             "[-maxfrag 512|1024|2048|4096] [-cert FILE -key FILE] [-count N] "
-            "[-trait nss|grease] [-accept-split] [-v] host port\n");
+            "[-trait nss|grease] [-accept-split] [-max-list BYTES] "
+            "[-filter] [-get PATH] [-v] host port\n");
     exit(2);
 }
 
 typedef struct options {
-    const char *servername, *host, *port;
+    const char *servername, *host, *port, *get;
     int maxfrag, verbose, accept_split, version;
 } options_t;
+
+/* -filter: the client certificate, offered only when an advertised CA
+ * name issued one of its chain (as Java, Go, browsers and GnuTLS choose). */
+typedef struct filter {
+    const char *cert, *key;
+    STACK_OF(X509) *chain;
+} filter_t;
+
+static int offer_if_advertised(SSL *ssl, void *arg)
+{
+    const filter_t *f = arg;
+    const STACK_OF(X509_NAME) *names = SSL_get_client_CA_list(ssl);
+    int i, j;
+
+    for (i = 0; i < sk_X509_num(f->chain); i++) {
+        X509_NAME *issuer = X509_get_issuer_name(sk_X509_value(f->chain, i));
+
+        for (j = 0; j < sk_X509_NAME_num(names); j++) {
+            if (X509_NAME_cmp(issuer, sk_X509_NAME_value(names, j)) == 0) {
+                return SSL_use_certificate_chain_file(ssl, f->cert) == 1
+                       && SSL_use_PrivateKey_file(ssl, f->key,
+                                                  SSL_FILETYPE_PEM) == 1;
+            }
+        }
+    }
+    return 1;   /* none advertised: an empty Certificate */
+}
+
+static STACK_OF(X509) *read_chain(const char *path)
+{
+    STACK_OF(X509) *chain = sk_X509_new_null();
+    FILE *f = fopen(path, "r");
+    X509 *cert;
+
+    while (f != NULL && (cert = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
+        sk_X509_push(chain, cert);
+    }
+    ERR_clear_error();
+    if (f != NULL) {
+        fclose(f);
+    }
+    return chain;
+}
+
+/* -get: one request after the handshake; 0 for a 200 response.  Under
+ * TLS 1.3 a refused client learns it here. */
+static int request(SSL *ssl, const options_t *o)
+{
+    char req[512], buf[256];
+    int n;
+
+    snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\n"
+             "Connection: close\r\n\r\n", o->get,
+             o->servername ? o->servername : "localhost");
+    if (SSL_write(ssl, req, (int)strlen(req)) <= 0
+        || (n = SSL_read(ssl, buf, sizeof(buf) - 1)) <= 0) {
+        printf("request failed\n");
+        ERR_print_errors_fp(stderr);
+        return 3;
+    }
+    buf[n] = '\0';
+    buf[strcspn(buf, "\r\n")] = '\0';
+    printf("response: %s\n", buf);
+    return strncmp(buf, "HTTP/1.1 200", 12) == 0 ? 0 : 3;
+}
 
 /* One connection and handshake: 0, 1 or 2 as the exit status says. */
 static int handshake_once(SSL_CTX *ctx, const options_t *o, int quiet)
@@ -131,8 +208,10 @@ static int handshake_once(SSL_CTX *ctx, const options_t *o, int quiet)
             }
             printf("\n");
         }
-        SSL_shutdown(ssl);
-        rc = 0;
+        rc = o->get != NULL ? request(ssl, o) : 0;
+        if (rc == 0) {
+            SSL_shutdown(ssl);
+        }
     }
     probe_track_free(&t);
     SSL_free(ssl);
@@ -144,6 +223,9 @@ int main(int argc, char **argv)
 {
     const char *cert = NULL, *key = NULL;
     options_t o = { 0 };
+    filter_t filter = { 0 };
+    long max_list = 0;
+    int filtering = 0;
     int version = 0, count = 1, i, n, rc = 0, trait = -1;
     SSL_CTX *ctx;
 
@@ -170,6 +252,18 @@ int main(int argc, char **argv)
         }
         else if (!strcmp(argv[i], "-accept-split")) {
             o.accept_split = 1;
+        }
+        else if (!strcmp(argv[i], "-filter")) {
+            filtering = 1;
+        }
+        else if (i + 1 < argc && !strcmp(argv[i], "-max-list")) {
+            max_list = atol(argv[++i]);
+            if (max_list < 1) {
+                usage();
+            }
+        }
+        else if (i + 1 < argc && !strcmp(argv[i], "-get")) {
+            o.get = argv[++i];
         }
         else if (i + 1 < argc && !strcmp(argv[i], "-trait")) {
             i++;
@@ -208,7 +302,21 @@ int main(int argc, char **argv)
         SSL_CTX_set_min_proto_version(ctx, version);
         SSL_CTX_set_max_proto_version(ctx, version);
     }
-    if (cert && (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1
+    if (max_list > 0) {
+        /* as Java's jdk.tls.maxHandshakeMessageSize: 32768 */
+        SSL_CTX_set_max_cert_list(ctx, max_list);
+    }
+    if (cert && filtering) {
+        filter.cert = cert;
+        filter.key = key ? key : cert;
+        filter.chain = read_chain(cert);
+        if (sk_X509_num(filter.chain) == 0) {
+            fprintf(stderr, "splitcheck: cannot read %s\n", cert);
+            return 2;
+        }
+        SSL_CTX_set_cert_cb(ctx, offer_if_advertised, &filter);
+    }
+    else if (cert && (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1
                  || SSL_CTX_use_PrivateKey_file(ctx, key ? key : cert,
                                                 SSL_FILETYPE_PEM) != 1)) {
         fprintf(stderr, "splitcheck: cannot load the client certificate\n");
@@ -226,5 +334,6 @@ int main(int argc, char **argv)
         printf("%d of %d connections done\n", rc == 0 ? n : n - 1, count);
     }
     SSL_CTX_free(ctx);
+    sk_X509_pop_free(filter.chain, X509_free);
     return rc;
 }

@@ -58,6 +58,26 @@ static void check_ranked(const tlsi_learned_t *l, int today)
     }
 }
 
+/* What a file kept goes into a table that only holds what is worth it. */
+static void check_stacks_load(apr_pool_t *p, const tlsi_learned_t *l,
+                              int today)
+{
+    int names[TLSI_STEPS] = { 10, 20, 30 };
+    tlsi_stacks_t t;
+    apr_array_header_t *kept;
+    int i;
+
+    memset(&t, 0, sizeof(t));
+    tlsi_stacks_attach(&t, apr_pcalloc(p, tlsi_stacks_bytes(8)), 8, names);
+    tlsi_stacks_load(&t, l->stacks, today);
+    kept = tlsi_stacks_export(p, &t, today);
+    FUZZ_CHECK(kept->nelts <= 8 && kept->nelts <= l->stacks->nelts);
+    for (i = 0; i < kept->nelts; i++) {
+        FUZZ_CHECK(tlsi_stacks_keep(&APR_ARRAY_IDX(kept, i, tlsi_stack_rec_t),
+                                    today));
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     tlsi_learned_t *l, *again;
@@ -90,6 +110,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     FUZZ_CHECK(err == NULL);
     FUZZ_CHECK(again->entries->nelts == l->entries->nelts);
+    FUZZ_CHECK(l->stacks->nelts <= TLSI_STACKS_SLOTS);
+    FUZZ_CHECK(again->stacks->nelts == l->stacks->nelts);
+    for (i = 0; i < l->stacks->nelts; i++) {
+        const tlsi_stack_rec_t *a = &APR_ARRAY_IDX(l->stacks, i,
+                                                   tlsi_stack_rec_t);
+        const tlsi_stack_rec_t *b = &APR_ARRAY_IDX(again->stacks, i,
+                                                   tlsi_stack_rec_t);
+
+        FUZZ_CHECK(tlsi_ja4_valid(a->ja4, strlen(a->ja4)));
+        FUZZ_CHECK(a->takes >= 0 && a->takes < TLSI_STEPS);
+        FUZZ_CHECK(strcmp(a->ja4, b->ja4) == 0 && a->takes == b->takes
+                   && a->last_seen == b->last_seen
+                   && a->retry_day == b->retry_day);
+    }
+    check_stacks_load(p, l, today);
     for (i = 0; i < l->entries->nelts; i++) {
         FUZZ_CHECK(X509_cmp(entry(again, i)->cert, entry(l, i)->cert) == 0);
         FUZZ_CHECK(entry(again, i)->issued == entry(l, i)->issued);

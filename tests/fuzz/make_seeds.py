@@ -94,6 +94,15 @@ def learned_entry(issued, above, day, pem, subject="CN=Seed"):
             "subject=%s\n%s" % (issued, above, day, subject, pem))
 
 
+STACK_LINES = (
+    "TLSInteropClientStack: ja4=t13d1312h2_f57a46bbacb6_e7c285222651 "
+    "takes=whole last-seen=2025-05-30\n"
+    "TLSInteropClientStack: ja4=t13i1810h2_e8f1e7e78f70_1f79a8ce6ad0 "
+    "takes=32768 last-seen=2025-05-01 retry=2025-06-01\n"
+    "TLSInteropClientStack: ja4=t12d0907h1_c7886603b240_ad3e8a4b2b4d "
+    "takes=fitted last-seen=2025-05-01 retry=2025-05-31\n")
+
+
 def learned_files():
     """State files for fuzz_learned: valid ones, then corrupt variants."""
     pems = [real_pem_named("Learned Seed CA %d" % i) for i in range(3)]
@@ -130,6 +139,9 @@ def learned_files():
         "bad-base64": learned_entry(1, 1, "2025-01-01", broken_b64).encode(),
         "encrypted": learned_entry(1, 1, "2025-01-01", encrypted).encode(),
         "junk": (good + "junk\n").encode(),
+        "stacks": (head + STACK_LINES + good[len(head):]).encode(),
+        "bad-stack": (head + STACK_LINES.replace("takes=whole",
+                                                 "takes=all")).encode(),
     }
 
 

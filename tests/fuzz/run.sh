@@ -7,7 +7,7 @@ set -e
 cd "$(dirname "$0")"
 seconds=${1:?usage: run.sh SECONDS [target...]}
 shift
-targets=${*:-agent args calist careq cover hello learned}
+targets=${*:-agent args calist careq cover hello learned stacks}
 status=0
 for t in $targets; do
     mkdir -p "work/$t"

@@ -120,6 +120,9 @@ static void java_held_at_the_step(apr_pool_t *p)
              TLSI_STACKS_EXPLORE);
     CHECK_EQ(chosen(t, go, NOW + TLSI_STACKS_RETRY_DAYS * DAY, &c),
              TLSI_STEP_WHOLE);
+    CHECK_EQ(outcome(t, go, &c, TLSI_OUTCOME_AUTHENTICATED,
+                     NOW + TLSI_STACKS_RETRY_DAYS * DAY),
+             TLSI_STACKS_LEARNED_MORE);
 }
 
 /* Mbed TLS cannot reassemble: one failed handshake, then the fitted list
