@@ -1013,8 +1013,10 @@ class Bench:
         r = self.report
         r.add("## 8. Recognising a client stack\n\nPer full handshake on a "
               "vhost that asks for client certificates, the module parses "
-              "the client's ClientHello, computes its JA4 fingerprint and "
-              "tries the classes; on other connections it only copies the "
+              "the client's ClientHello, computes its JA4 fingerprint, "
+              "tries the classes and, where the vhost learns client stacks, "
+              "looks the fingerprint up among the 64 it tracks; on other "
+              "connections it only copies the "
               "ClientHello, and where no vhost gives recognised stacks a "
               "list of their own, it does nothing. `bench/hello_cost` times "
               "that on real clients' ClientHellos (tests/fuzz/corpus/hello) "

@@ -25,6 +25,7 @@
 #include "tlsi_class.h"
 #include "tlsi_hello.h"
 #include "tlsi_probe.h"
+#include "tlsi_stacks.h"
 #include "../tests/unit/tlsi_testnames.h"
 
 static double now_us(void)
@@ -51,6 +52,8 @@ int main(int argc, char **argv)
 {
     apr_pool_t *p;
     tlsi_classes_t *classes;
+    tlsi_stacks_t stacks = { 0 };
+    int steps[TLSI_STEPS] = { 76, 150, 200 };
     tlsi_probe_cfg_t cfg = { .security_level = 2 };
     STACK_OF(X509_NAME) *names;
     double start, hs_us, per_hello = 0;
@@ -59,6 +62,19 @@ int main(int argc, char **argv)
     apr_initialize();
     apr_pool_create(&p, NULL);
     classes = tlsi_classes_builtin(p);
+    /* A full table of learned stacks, as a busy vhost's: the look-up an
+     * unknown client's handshake adds (TLSInteropClientLearn). */
+    tlsi_stacks_attach(&stacks, apr_pcalloc(p, tlsi_stacks_bytes(
+                           TLSI_STACKS_SLOTS)), TLSI_STACKS_SLOTS, steps);
+    for (i = 0; i < TLSI_STACKS_SLOTS; i++) {
+        char fake[TLSI_JA4_LEN + 1];
+        tlsi_stack_choice_t c;
+
+        snprintf(fake, sizeof(fake), "t13d1312h2_f57a46bbacb6_e7c2852226%02d",
+                 i % 100);
+        tlsi_stacks_choose(&stacks, fake, 1, &c);
+        tlsi_stacks_outcome(&stacks, fake, &c, TLSI_OUTCOME_NO_CERTIFICATE, 1);
+    }
     names = test_names(60, 11);
     /* A full TLS 1.3 handshake, as tlsi_probe makes it in memory. */
     start = now_us();
@@ -84,8 +100,12 @@ int main(int argc, char **argv)
         start = now_us();
         for (n = 0; n < rounds; n++) {
             if (tlsi_hello_parse(msg, len, &hello)) {
+                tlsi_stack_choice_t c;
+
                 tlsi_hello_ja4(&hello, ja4);
-                tlsi_classes_limit(classes, &hello, ja4, &rule);
+                if (tlsi_classes_limit(classes, &hello, ja4, &rule) == 0) {
+                    tlsi_stacks_choose(&stacks, ja4, 1, &c);
+                }
             }
         }
         us = (now_us() - start) / rounds;

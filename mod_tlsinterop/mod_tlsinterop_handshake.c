@@ -211,6 +211,37 @@ static int list_for_client(const tlsi_handshake_t *hs, SSL *ssl)
     return give_names(hs, ssl, seen, kept);
 }
 
+/*
+ * Set on a TLS 1.3 connection whose handshake did not ask for a client
+ * certificate, on a vhost whose per-directory SSLVerifyClient may ask
+ * after it (post-handshake authentication).  OpenSSL reports a loop in the
+ * write state machine before it moves on to the next message; a move from
+ * the finished state (TLS_ST_OK) while mod_ssl has set verification on
+ * is the post-handshake CertificateRequest, which takes its names from
+ * the connection's list afterwards.  Choose it then, and leave the
+ * connection to mod_ssl's own callback.
+ */
+static void on_post_handshake(const SSL *ssl, int where, int ret)
+{
+    SSL_CTX *ctx = SSL_get_SSL_CTX(ssl);
+    void (*chained)(const SSL *, int, int) = SSL_CTX_get_info_callback(ctx);
+    const tlsi_handshake_t *hs = SSL_CTX_get_ex_data(ctx, handshake_index);
+
+    if (chained != NULL) {
+        chained(ssl, where, ret);
+    }
+    if ((where & SSL_CB_ACCEPT_LOOP) != SSL_CB_ACCEPT_LOOP
+        || SSL_get_state(ssl) != TLS_ST_OK
+        || !(SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER)) {
+        return;
+    }
+    if (hs != NULL) {
+        /* out of memory: the fitted list it has */
+        list_for_client(hs, (SSL *)ssl);
+    }
+    SSL_set_info_callback((SSL *)ssl, NULL);
+}
+
 static int on_certificate(SSL *ssl, void *arg)
 {
     const tlsi_handshake_t *hs = arg;
@@ -227,10 +258,16 @@ static int on_certificate(SSL *ssl, void *arg)
             tlsi_count(hs->s, TLSI_CNT_FRAGMENT_FITS);
         }
     }
-    /* A negotiated max_fragment_length says what the client takes. */
+    /* A negotiated max_fragment_length says what the client takes.  A
+     * renegotiation that asks (TLS 1.2, per-directory SSLVerifyClient)
+     * comes here again. */
     if (!cut && hs->classes != NULL && asks
         && list_for_client(hs, ssl) < 0) {
         return 0;
+    }
+    if (!cut && hs->classes != NULL && !asks
+        && SSL_version(ssl) == TLS1_3_VERSION) {
+        SSL_set_info_callback(ssl, on_post_handshake);
     }
     if ((hs->trimmed || cut) && asks) {
         tlsi_count(hs->s, TLSI_CNT_TRIMMED_HANDSHAKES);

@@ -17,7 +17,12 @@
  *    stack recognised as one that reassembles long messages (tlsi_class)
  *    the largest list it accepts, instead of the fitted one.
  *  - On those, an info callback tells at the end of the handshake whether
- *    the client sent a certificate.
+ *    the client sent a certificate, and so what a client stack explored
+ *    with a larger list did (tlsi_stacks).
+ *  - Per-directory SSLVerifyClient asks after the handshake: a TLS 1.2
+ *    renegotiation comes through the certificate callback again; for
+ *    TLS 1.3 post-handshake authentication an info callback chooses just
+ *    before the request is written.
  *
  * A vhost whose list was not trimmed and fits every fragment length gets
  * no callback, so its handshakes cost nothing.

@@ -512,9 +512,10 @@ static STACK_OF(X509_NAME) *large_list(vhost_list_t *l,
         most = TLSI_CLASS_MAX_BYTES;
     }
 
-    /* An empty fitted list would itself let the CA list through. */
-    if (kept == 0 || most <= l->budget
-        || !(SSL_CTX_get_verify_mode(vi->ctx) & SSL_VERIFY_PEER)) {
+    /* An empty fitted list would itself let the CA list through.  A vhost
+     * that does not ask for certificates itself may ask per directory
+     * (renegotiation, post-handshake authentication). */
+    if (kept == 0 || most <= l->budget) {
         return NULL;
     }
     reachable = tlsi_calist_fit_sendable(order, l->shape, most);

@@ -13,7 +13,7 @@
  * usage: splitcheck [-tls1_2|-tls1_3] [-servername NAME] [-maxfrag N]
  *                   [-cert FILE -key FILE] [-count N] [-trait nss|grease]
  *                   [-accept-split] [-max-list BYTES] [-filter]
- *                   [-get PATH] [-v] host port
+ *                   [-get PATH] [-pha] [-v] host port
  *
  * Exit status: 0 handshake done, no message split; 1 a message was split
  * (refused); 2 any other failure; 3 the -get request failed or was not
@@ -33,7 +33,9 @@
  * and -filter offers the -cert chain only when a CA name in the request
  * issued one of its certificates, an empty Certificate otherwise.  -get
  * sends one request after the handshake; under TLS 1.3 a client without a
- * certificate learns only then that it was refused.
+ * certificate learns only then that it was refused.  -pha offers TLS 1.3
+ * post-handshake authentication; a CertificateRequest the server sends
+ * after the handshake (for a per-directory SSLVerifyClient) is reported.
  *
  * Record boundaries come from OpenSSL's message callback, through the
  * tracker the tlsinterop-probe tool uses (tools/probe_track.c).
@@ -72,13 +74,13 @@ static void usage(void)
     fprintf(stderr, "usage: splitcheck [-tls1_2|-tls1_3] [-servername NAME] "
             "[-maxfrag 512|1024|2048|4096] [-cert FILE -key FILE] [-count N] "
             "[-trait nss|grease] [-accept-split] [-max-list BYTES] "
-            "[-filter] [-get PATH] [-v] host port\n");
+            "[-filter] [-get PATH] [-pha] [-v] host port\n");
     exit(2);
 }
 
 typedef struct options {
     const char *servername, *host, *port, *get;
-    int maxfrag, verbose, accept_split, version;
+    int maxfrag, verbose, accept_split, version, pha;
 } options_t;
 
 /* -filter: the client certificate, offered only when an advertised CA
@@ -152,7 +154,7 @@ static int handshake_once(SSL_CTX *ctx, const options_t *o, int quiet)
     const probe_msg_t *certreq;
     probe_track_t t;
     char err[256];
-    int i, rc, fd;
+    int i, rc, fd, handshake_messages;
     SSL *ssl;
 
     fd = probe_connect(o->host, o->port, 20, err, sizeof(err));
@@ -164,6 +166,9 @@ static int handshake_once(SSL_CTX *ctx, const options_t *o, int quiet)
     SSL_set_fd(ssl, fd);
     if (o->servername) {
         SSL_set_tlsext_host_name(ssl, o->servername);
+    }
+    if (o->pha) {
+        SSL_set_post_handshake_auth(ssl, 1);
     }
     if (o->maxfrag) {
         SSL_set_tlsext_max_fragment_length(ssl, o->maxfrag);
@@ -208,7 +213,17 @@ static int handshake_once(SSL_CTX *ctx, const options_t *o, int quiet)
             }
             printf("\n");
         }
+        handshake_messages = t.count;
         rc = o->get != NULL ? request(ssl, o) : 0;
+        /* what the server asked after the handshake: post-handshake
+         * authentication, or a renegotiation */
+        for (i = handshake_messages; i < t.count; i++) {
+            if (t.msgs[i].type == SSL3_MT_CERTIFICATE_REQUEST) {
+                printf("CertificateRequest after the handshake: %zu bytes "
+                       "in %d record(s)\n", t.msgs[i].len,
+                       t.msgs[i].records);
+            }
+        }
         if (rc == 0) {
             SSL_shutdown(ssl);
         }
@@ -252,6 +267,9 @@ int main(int argc, char **argv)
         }
         else if (!strcmp(argv[i], "-accept-split")) {
             o.accept_split = 1;
+        }
+        else if (!strcmp(argv[i], "-pha")) {
+            o.pha = 1;
         }
         else if (!strcmp(argv[i], "-filter")) {
             filtering = 1;

@@ -93,3 +93,29 @@ def test_renegotiation_request_fits_one_record(site):
                         ["-legacy_renegotiation"])
     assert sizes[-1] <= RECORD
     assert sizes[-1] == site.handshake_sizes["1.2"]
+
+
+def after_handshake(port, version, *args):
+    """Sizes of the CertificateRequests splitcheck got after the handshake
+    for a request to /secure."""
+    _, out = tls.splitcheck(port, version,
+                            args=["-accept-split", "-get",
+                                  "/secure/index.html", *args])
+    sizes = [int(n) for n in re.findall(r"CertificateRequest after the "
+                                        r"handshake: (\d+) bytes", out)]
+    assert sizes, out
+    return sizes
+
+
+@pytest.mark.parametrize("version,args", [("1.3", ["-pha"]), ("1.2", [])],
+                         ids=["post-handshake", "renegotiation"])
+def test_recognised_stack_gets_its_list_after_the_handshake_too(
+        site, version, args):
+    """Per-directory SSLVerifyClient on a vhost that does not ask in the
+    handshake: a client recognised as NSS gets the whole list in the
+    request that comes after it; others the fitted one."""
+    fitted = after_handshake(site.ports["auto"], version, *args)
+    assert fitted[-1] <= RECORD
+    whole = after_handshake(site.ports["auto"], version, "-trait", "nss",
+                            *args)
+    assert whole[-1] > RECORD, whole
