@@ -55,13 +55,15 @@ static void on_message(int write_p, int version, int content_type,
     (void)version;
     (void)arg;
     if (write_p || content_type != SSL3_RT_HANDSHAKE || len < 4
-        || msg[0] != SSL3_MT_CLIENT_HELLO || len > MAX_HELLO) {
+        || msg[0] != SSL3_MT_CLIENT_HELLO) {
         return;
     }
-    seen = SSL_get_ex_data(ssl, seen_index);
     /* The first ClientHello names the stack; a second (after a
-     * HelloRetryRequest, or a renegotiation) is the same client. */
-    if (seen == NULL || seen->msg != NULL) {
+     * HelloRetryRequest, or a renegotiation) is the same client.  Nothing
+     * more to watch: OpenSSL would call this for every record. */
+    SSL_set_msg_callback(ssl, NULL);
+    seen = SSL_get_ex_data(ssl, seen_index);
+    if (seen == NULL || seen->msg != NULL || len > MAX_HELLO) {
         return;
     }
     seen->msg = apr_pmemdup(seen->c->pool, msg, len);

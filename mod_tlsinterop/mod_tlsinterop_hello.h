@@ -12,8 +12,8 @@
  * Only when some vhost gives recognised clients a list of their own
  * (tlsi_hello_watch()): mod_ssl's pre_handshake hook then sets a message
  * callback on the connection, which copies the first ClientHello into the
- * connection's pool.  Nothing is parsed until a vhost that asks for a
- * client certificate wants to know.
+ * connection's pool and removes itself.  Nothing is parsed until a vhost
+ * asks for a client certificate (in the handshake or after it).
  */
 #ifndef MOD_TLSINTEROP_HELLO_H
 #define MOD_TLSINTEROP_HELLO_H
