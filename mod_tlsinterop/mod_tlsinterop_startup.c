@@ -378,20 +378,30 @@ static const char *limit_arg(const vhost_list_t *l)
     return l->vi->conf->ca_limit_arg ? l->vi->conf->ca_limit_arg : "auto";
 }
 
-/* Which trusted CAs the kept names still cover, for clients that pick a
- * certificate by the advertised names. */
-static void report_coverage(vhost_list_t *l, const tlsi_hierarchy_t *h,
-                            const apr_array_header_t *perm, int kept)
+/* Which trusted CAs the first kept names of the priority order cover;
+ * state[i] says how CA i is (TLSI_COVER_*). */
+static char *coverage_of(const vhost_list_t *l, int kept,
+                         tlsi_coverage_t *totals)
 {
-    int count = tlsi_hierarchy_count(h), i;
+    int count = tlsi_hierarchy_count(l->hierarchy), i;
     char *advertised = apr_pcalloc(l->vi->ptemp, count + 1);
     char *state = apr_palloc(l->vi->ptemp, count + 1);
-    tlsi_coverage_t totals;
 
     for (i = 0; i < kept; i++) {
-        advertised[APR_ARRAY_IDX(perm, i, int)] = 1;
+        advertised[APR_ARRAY_IDX(l->perm, i, int)] = 1;
     }
-    tlsi_hierarchy_coverage(h, advertised, state, &totals);
+    tlsi_hierarchy_coverage(l->hierarchy, advertised, state, totals);
+    return state;
+}
+
+/* Which trusted CAs the kept names still cover, for clients that pick a
+ * certificate by the advertised names. */
+static void report_coverage(vhost_list_t *l, int kept)
+{
+    int count = tlsi_hierarchy_count(l->hierarchy), i;
+    tlsi_coverage_t totals;
+    char *state = coverage_of(l, kept, &totals);
+
     ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, l->vi->s,
                  "%s: coverage of the %d trusted CAs: %d by their own "
                  "name, %d only by an ancestor's (for clients that present "
@@ -580,7 +590,7 @@ static void trim_to_budget(vhost_list_t *l)
                      l->budget, tlsi_calist_cr_size(order, l->shape, 1));
     }
     log_model_sizes(l, order, l->shape, kept);
-    report_coverage(l, l->hierarchy, l->perm, kept);
+    report_coverage(l, kept);
     report_dropped(l, order, kept);
     l->learner = tlsi_learn_watch(vi, whole,
                                   tlsi_cover_rank(vi->pconf, l->perm),
@@ -709,6 +719,7 @@ static void prepare_client_lists(const tlsi_vhost_init_t *vi,
 {
     const tlsi_calist_t *large = l->large;
     int zero_copy = empty_list_reaches_ca_list(vi->ptemp);
+    tlsi_coverage_t larger, fitted;
 
     hs->classes = tlsi_classes(vi->conf);
     hs->order = large;
@@ -726,14 +737,19 @@ static void prepare_client_lists(const tlsi_vhost_init_t *vi,
         memcpy(hs->step_names, names, sizeof(names));
     }
     tlsi_hello_watch(1);
+    coverage_of(l, large->count, &larger);
+    coverage_of(l, hs->fitted, &fitted);
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, vi->s,
                  "%s: client stacks recognised as taking more get up to %d "
-                 "CA names (%" APR_SIZE_T_FMT " bytes%s); others get the %d "
-                 "that fit", vi->vhost, large->count,
+                 "CA names (%" APR_SIZE_T_FMT " bytes%s; %d of the %d trusted "
+                 "CAs covered); others get the %d that fit (%d covered)",
+                 vi->vhost, large->count,
                  tlsi_calist_cr_size(large, l->shape, large->count),
                  zero_copy ? "" : "; copied per connection, as this OpenSSL "
                  "does not let an empty client CA list reach the CA list",
-                 l->advertised->count);
+                 larger.own + larger.ancestor,
+                 tlsi_hierarchy_count(l->hierarchy), l->advertised->count,
+                 fitted.own + fitted.ancestor);
 }
 
 /* -- 6. callbacks, and the hook that runs the steps ----------------------- */

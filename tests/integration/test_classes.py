@@ -166,6 +166,10 @@ def test_fingerprint_as_request_variable_and_in_the_log(site):
 def test_startup_says_what_recognised_stacks_get(site):
     log = site.error_log()
     port = site.ports["site"]
-    assert re.search(r"\[tlsinterop:info\].*:%d \(.*\): client stacks "
-                     r"recognised as taking more get up to 200 CA names "
-                     r"\(\d+ bytes\); others get the \d+ that fit" % port, log)
+    m = re.search(r"\[tlsinterop:info\].*:%d \(.*\): client stacks "
+                  r"recognised as taking more get up to 200 CA names "
+                  r"\(\d+ bytes; (\d+) of the (\d+) trusted CAs covered\); "
+                  r"others get the \d+ that fit \((\d+) covered\)" % port, log)
+    assert m, log[-3000:]
+    whole, total, fitted = (int(x) for x in m.groups())
+    assert whole == total == 200 and fitted <= whole
