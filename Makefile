@@ -15,6 +15,7 @@
 #   make test-matrix  make demo and make test on Debian 11, 12 and 13, each
 #                   in a fresh debootstrap root (RELEASES="trixie ..." for
 #                   some of them)
+#   make docs       render the probe's man page into docs/tlsinterop-probe.md
 #   make clean      remove build output
 
 APXS      ?= apxs
@@ -91,7 +92,7 @@ FUZZ_SMOKE_SECONDS ?= 10
 
 .PHONY: all core module tools clients unit-tests test unit check-core \
         integration integration-dates deps install demo demo-stop clean bench bench-deps \
-        bench-fragfit bench-hello fuzz fuzz-targets fuzz-smoke deb deb-deps test-matrix \
+        bench-fragfit bench-hello docs fuzz fuzz-targets fuzz-smoke deb deb-deps test-matrix \
         FORCE
 
 all: module tools clients
@@ -246,6 +247,12 @@ deb:
 
 deb-deps:
 	@tools/make-deb.sh --deps-only
+
+# The probe's manual in docs/, rendered from its man page.
+docs: docs/tlsinterop-probe.md
+
+docs/tlsinterop-probe.md: tools/tlsinterop-probe.1 docs/render-manual.sh
+	docs/render-manual.sh
 
 demo: deps
 	$(MAKE) all

@@ -2,8 +2,8 @@
 modern User-Agents, and graceful restarts under a client that honours
 Connection, Keep-Alive and close_notify without retrying.
 
-Each test prints its figures (run pytest with -s to see them); the README's
-Reliability section reports them.
+Each test prints its figures (run pytest with -s to see them); the
+Reliability section of docs/operations.md reports them.
 """
 
 import os
