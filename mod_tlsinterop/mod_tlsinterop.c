@@ -25,6 +25,9 @@
 #include "http_protocol.h"
 #include "http_request.h"
 #include "mod_status.h"
+/* mod_ssl's optional hooks (apache2-ssl-dev): joined by name at run time,
+ * so nothing links against mod_ssl, and they never run without it. */
+#include "mod_ssl_openssl.h"
 
 #include <apr_optional_hooks.h>
 
@@ -34,7 +37,6 @@
 #include "mod_tlsinterop_learn.h"
 #include "mod_tlsinterop_hello.h"
 #include "mod_tlsinterop_log.h"
-#include "mod_tlsinterop_ssl_hooks.h"
 #include "mod_tlsinterop_startup.h"
 #include "mod_tlsinterop_status.h"
 
@@ -71,6 +73,7 @@ static void register_hooks(apr_pool_t *p)
      * own post_read_request hook (on a connection's first request only). */
     static const char *const after_setenvif[] = { "mod_setenvif.c", NULL };
     static const char *const before_ssl[] = { "mod_ssl.c", NULL };
+    static const char *const after_ssl[] = { "mod_ssl.c", NULL };
 
     (void)p;
     /* The built-in legacy-agent rules, compiled once per generation before
@@ -90,7 +93,7 @@ static void register_hooks(apr_pool_t *p)
                       NULL, APR_HOOK_MIDDLE);
     /* After mod_ssl's post_config, so that every init_server has run:
      * counters, request-path settings and learning for the generation. */
-    ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_LAST);
+    ap_hook_post_config(post_config, after_ssl, NULL, APR_HOOK_LAST);
 
     ap_hook_post_read_request(tlsi_conn_post_read_request, after_setenvif,
                               before_ssl, APR_HOOK_MIDDLE);
