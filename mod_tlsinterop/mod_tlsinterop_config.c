@@ -12,6 +12,7 @@
 #include <apr_hash.h>
 #include <apr_strings.h>
 
+#include "mod_tlsinterop_log.h"
 #include "mod_tlsinterop_config.h"
 #include "mod_tlsinterop_learn.h"
 #include "tlsi_names.h"
@@ -372,6 +373,7 @@ int tlsi_config_check(apr_pool_t *pconf, apr_pool_t *plog,
         other = apr_hash_get(seen, conf->ca_learn_file, APR_HASH_KEY_STRING);
         if (other != NULL && other != conf) {
             ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL,
+                         TLSILOGNO(0001)
                          "TLSInteropCALearn: '%s' is named at %s and again "
                          "at %s; each vhost needs a file of its own, or "
                          "'on' for its default file",
@@ -428,8 +430,8 @@ const command_rec tlsi_cmds[] = {
                   "boringssl|nss|<JA4 fingerprint or prefix> <bytes>|off: "
                   "client stacks that take a CertificateRequest of up to "
                   "<bytes> (512-131071) get the largest CA list that fits, "
-                  "on vhosts that ask for client certificates; built in: "
-                  "boringssl 102400, nss 131071"),
+                  "on vhosts that ask for client certificates; default "
+                  "boringssl 102400 and nss 131071"),
     AP_INIT_FLAG("TLSInteropClientLearn", set_client_learn, NULL, RSRC_CONF,
                  "On|Off: on a vhost with SSLVerifyClient require whose CA "
                  "list is trimmed, give a client stack refused after the "

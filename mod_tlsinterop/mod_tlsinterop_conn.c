@@ -21,6 +21,7 @@
 #include "tlsi_agent.h"
 #include "tlsi_args.h"
 #include "tlsi_hint.h"
+#include "mod_tlsinterop_log.h"
 #include "mod_tlsinterop_hello.h"
 #include "mod_tlsinterop_config.h"
 #include "mod_tlsinterop_conn.h"
@@ -528,7 +529,7 @@ static OUT_OF_LINE void check_promise(request_rec *r, conn_data_t *state)
     state->announced = NULL;    /* counted once, not again at the close */
     tlsi_count(r->server, TLSI_CNT_CLOSES_AFTER_KEEPALIVE);
     count_close(r);
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, TLSILOGNO(0002)
                   "connection closes although its response announced "
                   "keep-alive (%s; %" APR_UINT64_T_FMT " on this vhost): %s",
                   stopping ? "server stopping" : "marked to close after the "
@@ -576,7 +577,7 @@ int tlsi_conn_pre_close(conn_rec *c)
     }
     state->announced = NULL;
     tlsi_count(state->announced_server, TLSI_CNT_CLOSES_AFTER_KEEPALIVE);
-    ap_log_cerror(APLOG_MARK, APLOG_INFO, 0, c,
+    ap_log_cerror(APLOG_MARK, APLOG_INFO, 0, c, TLSILOGNO(0003)
                   "idle connection closed by a graceful restart or stop "
                   "although its last response announced keep-alive (%d "
                   "request(s) served; %" APR_UINT64_T_FMT " on this vhost)",

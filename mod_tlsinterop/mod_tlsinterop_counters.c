@@ -77,7 +77,7 @@ static apr_status_t reserve(retained_t *kept, int needed, server_rec *base)
     }
     rv = apr_shm_create(&shm, sizeof(slot_t) * capacity, NULL, ap_pglobal);
     if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, base,
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, base, TLSILOGNO(0004)
                      "cannot create shared memory for counters; each child "
                      "counts on its own");
         kept->slots = apr_pcalloc(ap_pglobal, sizeof(slot_t) * capacity);

@@ -12,6 +12,7 @@
 
 #include "http_log.h"
 
+#include "mod_tlsinterop_log.h"
 #include "mod_tlsinterop_counters.h"
 #include "mod_tlsinterop_handshake.h"
 #include "mod_tlsinterop_hello.h"
@@ -40,7 +41,7 @@ static void stack_outcome(const tlsi_handshake_t *hs, tlsi_hello_seen_t *seen,
                                  outcome, now_seconds());
     switch (change) {
     case TLSI_STACKS_EXPLORE:
-        ap_log_cerror(APLOG_MARK, APLOG_INFO, 0, seen->c,
+        ap_log_cerror(APLOG_MARK, APLOG_INFO, 0, seen->c, TLSILOGNO(0005)
                       "client JA4 %s sent no certificate after %d CA names; "
                       "its next handshake gets a larger list", seen->ja4,
                       hs->step_names[step]);
@@ -49,14 +50,14 @@ static void stack_outcome(const tlsi_handshake_t *hs, tlsi_hello_seen_t *seen,
         tlsi_count(hs->s, TLSI_CNT_LEARNED_STACKS);
         /* fall through */
     case TLSI_STACKS_LEARNED_MORE:
-        ap_log_cerror(APLOG_MARK, APLOG_INFO, 0, seen->c,
+        ap_log_cerror(APLOG_MARK, APLOG_INFO, 0, seen->c, TLSILOGNO(0006)
                       "client JA4 %s authenticated after a list of %d CA "
                       "names: learned, its handshakes get that list",
                       seen->ja4, hs->step_names[step]);
         break;
     case TLSI_STACKS_HELD:
         tlsi_count(hs->s, TLSI_CNT_HELD_STACKS);
-        ap_log_cerror(APLOG_MARK, APLOG_INFO, 0, seen->c,
+        ap_log_cerror(APLOG_MARK, APLOG_INFO, 0, seen->c, TLSILOGNO(0007)
                       "client JA4 %s broke the handshake off after a list of "
                       "%d CA names: it keeps the list it was learned at, "
                       "and is not explored again for %d days", seen->ja4,
@@ -122,7 +123,7 @@ static void on_info(const SSL *ssl, int where, int ret)
         tlsi_count(hs->s, TLSI_CNT_TRIMMED_NO_CERT);
         /* Which stacks a fitted list locks out: their fingerprint. */
         if (seen != NULL) {
-            ap_log_cerror(APLOG_MARK, APLOG_INFO, 0, seen->c,
+            ap_log_cerror(APLOG_MARK, APLOG_INFO, 0, seen->c, TLSILOGNO(0008)
                           "no client certificate after a list of %d CA "
                           "names; client JA4 %s",
                           seen->names_given >= 0 ? seen->names_given

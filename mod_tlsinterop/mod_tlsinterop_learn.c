@@ -152,7 +152,7 @@ tlsi_learned_t *tlsi_learn_load(const tlsi_vhost_init_t *vi,
         err = tlsi_learned_prepare_dir(vi->ptemp, path);
     }
     if (err != NULL) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, vi->s,
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, vi->s, TLSILOGNO(0009)
                      "%s: TLSInteropCALearn file '%s': %s; %d learned "
                      "name(s) kept from it, and learning goes on",
                      vi->vhost, path, err, state->entries->nelts);
@@ -332,14 +332,14 @@ static void save(tlsi_learner_t *l, apr_pool_t *p, int today)
     err = tlsi_learned_write(p, l->path, tlsi_learned_format(p, l->state,
         apr_psprintf(p, "Virtual host: %s", l->vhost)));
     if (err != NULL) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, l->s,
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, l->s, TLSILOGNO(0010)
                      "%s: TLSInteropCALearn: %s; the names learned since "
                      "start-up are lost", l->vhost, err);
         return;
     }
     apr_hash_set(retained()->saved, apr_pstrdup(ap_pglobal, l->path),
                  APR_HASH_KEY_STRING, "");
-    ap_log_error(APLOG_MARK, APLOG_INFO, 0, l->s,
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, l->s, TLSILOGNO(0011)
                  "%s: saved %d learned CA name(s)%s to '%s'", l->vhost,
                  l->state->entries->nelts, l->state->stacks->nelts == 0 ? ""
                  : apr_psprintf(p, " and %d client stack(s)",
@@ -382,7 +382,7 @@ static void report_stacks(const tlsi_learner_t *l, int today)
     tlsi_stacks_totals(l->stacks, today, &larger, &held);
     tlsi_counter_set(l->s, TLSI_CNT_LEARNED_STACKS, (apr_uint64_t)larger);
     tlsi_counter_set(l->s, TLSI_CNT_HELD_STACKS, (apr_uint64_t)held);
-    ap_log_error(APLOG_MARK, APLOG_INFO, 0, l->s,
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, l->s, TLSILOGNO(0012)
                  "%s: client stacks refused after the fitted list are "
                  "explored (%d CA names, then %d, then all %d); learned so "
                  "far: %d take more, %d held to what they took", l->vhost,
@@ -400,7 +400,7 @@ static void report_stacks(const tlsi_learner_t *l, int today)
             const tlsi_stack_rec_t *rec = &APR_ARRAY_IDX(recs, i,
                                                          tlsi_stack_rec_t);
 
-            ap_log_error(APLOG_MARK, APLOG_INFO, 0, l->s,
+            ap_log_error(APLOG_MARK, APLOG_INFO, 0, l->s, TLSILOGNO(0013)
                          "%s: client JA4 %s gets %d CA names (learned: "
                          "%s)%s", l->vhost, rec->ja4,
                          l->step_names[rec->takes],
@@ -432,7 +432,7 @@ static void start_stacks(generation_t *g, apr_pool_t *pconf,
     }
     rv = apr_shm_create(&shm, total, NULL, pconf);
     if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, base,
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, base, TLSILOGNO(0014)
                      "cannot create shared memory for client stacks; every "
                      "client gets the fitted CA list until the next restart");
         return;
@@ -480,7 +480,7 @@ void tlsi_learn_start_generation(apr_pool_t *pconf, server_rec *base)
     }
     rv = apr_shm_create(&shm, words * sizeof(apr_uint32_t), NULL, pconf);
     if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, base,
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, base, TLSILOGNO(0015)
                      "cannot create shared memory for learning CA names; "
                      "nothing is learned until the next restart");
         goto save_at_end;

@@ -59,7 +59,7 @@ void tlsi_log_startup(apr_pool_t *ptemp, server_rec *base)
             trimmed += state->ca_trimmed;
         }
     }
-    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, base,
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, base, TLSILOGNO(0016)
                  "mod_tlsinterop/%s (OpenSSL %s, %s): CA-list trimming, "
                  "max_fragment_length fitting, chain audit, legacy-agent "
                  "closes, Keep-Alive hints; %d SSL virtual host(s), %d with "

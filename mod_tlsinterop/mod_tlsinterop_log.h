@@ -6,14 +6,19 @@
  */
 
 /*
- * mod_tlsinterop_log: how mod_tlsinterop names things in its log lines.  Every line
- * carries httpd's [tlsinterop:<level>] tag; messages about a vhost start
- * with its id.
+ * mod_tlsinterop_log: how mod_tlsinterop names things in its log lines.
+ * Every line carries httpd's [tlsinterop:<level>] tag, then a stable
+ * message ID (TLSILOGNO, as httpd's APLOGNO: "TLSI0012: "), which
+ * docs/operations.md lists with what each line means; messages about a
+ * vhost go on with its id.  A new line takes the next free number, and a
+ * number is never reused for another meaning.
  */
 #ifndef MOD_TLSINTEROP_LOG_H
 #define MOD_TLSINTEROP_LOG_H
 
 #include "httpd.h"
+
+#define TLSILOGNO(n) "TLSI" #n ": "
 
 /* "host:port", plus " (file:line)" for a <VirtualHost>. */
 const char *tlsi_vhost_id(apr_pool_t *p, const server_rec *s);

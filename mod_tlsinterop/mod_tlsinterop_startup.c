@@ -107,12 +107,12 @@ static void audit_current(const tlsi_vhost_init_t *vi, X509 *leaf)
     size = tls12 > tls13 ? tls12 : tls13;
     sk_X509_pop_free(certs, X509_free);
 
-    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, vi->s,
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, vi->s, TLSILOGNO(0017)
                  "%s: %s certificate with %d certificate(s) sent: Certificate "
                  "message TLS 1.2 %" APR_SIZE_T_FMT " bytes, TLS 1.3 %"
                  APR_SIZE_T_FMT " bytes", vi->vhost, kind, n, tls12, tls13);
     if (size > TLSI_MAX_RECORD_PLAINTEXT) {
-        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, vi->s,
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, vi->s, TLSILOGNO(0018)
                      "%s: the %s certificate and its chain (%d certificates) "
                      "make a %" APR_SIZE_T_FMT "-byte Certificate message, "
                      "more than one %d-byte TLS record: clients that cannot "
@@ -130,7 +130,7 @@ static void audit_current(const tlsi_vhost_init_t *vi, X509 *leaf)
         }
     }
     if (too_small != NULL) {
-        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, vi->s,
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, vi->s, TLSILOGNO(0019)
                      "%s: the %s certificate's %" APR_SIZE_T_FMT "-byte "
                      "Certificate message does not fit a max_fragment_length "
                      "of %s bytes: clients that negotiate such a length and "
@@ -194,14 +194,14 @@ static const tlsi_cr_shape_t *learn_shape(const tlsi_vhost_init_t *vi,
         cfg->cert = NULL;
         cfg->key = NULL;
         if (!tlsi_probe_shape(cfg, vi->ptemp, shape, &err)) {
-            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, vi->s,
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, vi->s, TLSILOGNO(0020)
                          "%s: cannot learn the CertificateRequest layout (%s); "
                          "budgeting with a conservative estimate",
                          vi->vhost, err);
             *shape = conservative_shape;
         }
     }
-    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, vi->s,
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, vi->s, TLSILOGNO(0021)
                  "CertificateRequest layout for [%s]: TLS 1.2 %s, %u "
                  "certificate types, %u signature algorithms; TLS 1.3 %s, %u "
                  "signature algorithms, %" APR_SIZE_T_FMT " bytes of other "
@@ -270,7 +270,7 @@ static void report_unmatched(vhost_list_t *l,
     if (unmatched->nelts == 0) {
         return;
     }
-    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, l->vi->s,
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, l->vi->s, TLSILOGNO(0022)
                  "%s: %d subject(s) in TLSInteropCAListPrefer '%s' are not in "
                  "the vhost's CA list and are ignored (trimming never adds a "
                  "name)", l->vi->vhost, unmatched->nelts,
@@ -279,7 +279,7 @@ static void report_unmatched(vhost_list_t *l,
         return;
     }
     for (i = 0; i < unmatched->nelts; i++) {
-        ap_log_error(APLOG_MARK, APLOG_INFO, 0, l->vi->s,
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, l->vi->s, TLSILOGNO(0023)
                      "%s: preferred but not in the CA list: %s", l->vi->vhost,
                      tlsi_name_text(l->vi->ptemp,
                                     APR_ARRAY_IDX(unmatched, i, X509_NAME *)));
@@ -300,7 +300,7 @@ static int order_names(vhost_list_t *l)
                                                      NULL);
 
     if (as_is == NULL) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, vi->s,
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, vi->s, TLSILOGNO(0024)
                      "%s: a CA name cannot be DER-encoded; CA list left "
                      "unchanged", vi->vhost);
         return 0;
@@ -354,7 +354,7 @@ static void report_dropped(vhost_list_t *l, const tlsi_calist_t *order,
         return;
     }
     for (i = kept; i < order->count; i++) {
-        ap_log_error(APLOG_MARK, APLOG_INFO, 0, l->vi->s,
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, l->vi->s, TLSILOGNO(0025)
                      "%s: CA name not advertised: %s", l->vi->vhost,
                      tlsi_name_text(l->vi->ptemp, order->names[i]));
     }
@@ -366,7 +366,7 @@ static void log_model_sizes(const vhost_list_t *l, const tlsi_calist_t *order,
 {
     apr_size_t names_len = order->wire_sum[kept];
 
-    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, l->vi->s,
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, l->vi->s, TLSILOGNO(0026)
                  "%s: CertificateRequest with %d CA names: TLS 1.2 %"
                  APR_SIZE_T_FMT " bytes, TLS 1.3 %" APR_SIZE_T_FMT " bytes",
                  l->vi->vhost, kept, tlsi_cr_size_tls12(shape, names_len),
@@ -402,7 +402,7 @@ static void report_coverage(vhost_list_t *l, int kept)
     tlsi_coverage_t totals;
     char *state = coverage_of(l, kept, &totals);
 
-    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, l->vi->s,
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, l->vi->s, TLSILOGNO(0027)
                  "%s: coverage of the %d trusted CAs: %d by their own "
                  "name, %d only by an ancestor's (for clients that present "
                  "their chain), %d not at all", l->vi->vhost, count,
@@ -410,7 +410,7 @@ static void report_coverage(vhost_list_t *l, int kept)
     if (totals.none == 0) {
         return;
     }
-    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, l->vi->s,
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, l->vi->s, TLSILOGNO(0028)
                  "%s: %d trusted CA(s) have no advertised name above them: "
                  "clients that choose a certificate by CA name (Go, .NET, "
                  "browsers) will not offer the certificates they issued. "
@@ -424,7 +424,7 @@ static void report_coverage(vhost_list_t *l, int kept)
     }
     for (i = 0; i < count; i++) {
         if (state[i] == TLSI_COVER_NONE) {
-            ap_log_error(APLOG_MARK, APLOG_INFO, 0, l->vi->s,
+            ap_log_error(APLOG_MARK, APLOG_INFO, 0, l->vi->s, TLSILOGNO(0029)
                          "%s: CA not covered: %s", l->vi->vhost,
                          tlsi_name_text(l->vi->ptemp,
                                         sk_X509_NAME_value(l->names, i)));
@@ -545,7 +545,7 @@ static void trim_to_budget(vhost_list_t *l)
 
     if (l->before <= l->budget) {
         l->advertised = order;
-        ap_log_error(APLOG_MARK, APLOG_INFO, 0, vi->s,
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, vi->s, TLSILOGNO(0030)
                      "%s: %d CA names, CertificateRequest %" APR_SIZE_T_FMT
                      " bytes, within the %" APR_SIZE_T_FMT "-byte budget; "
                      "unchanged", vi->vhost, order->count, l->before,
@@ -562,12 +562,12 @@ static void trim_to_budget(vhost_list_t *l)
     if (kept_names == NULL || whole == NULL) {
         sk_X509_NAME_pop_free(kept_names, X509_NAME_free);
         sk_X509_NAME_pop_free(whole, X509_NAME_free);
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, vi->s,
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, vi->s, TLSILOGNO(0031)
                      "%s: out of memory trimming the CA list; left unchanged",
                      vi->vhost);
         return;
     }
-    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, vi->s,
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, vi->s, TLSILOGNO(0032)
                  "%s: CA list trimmed from %d names (%" APR_SIZE_T_FMT
                  " bytes) to %d names (%" APR_SIZE_T_FMT " bytes%s%s) to fit "
                  "the %" APR_SIZE_T_FMT "-byte budget (TLSInteropCAListLimit "
@@ -583,7 +583,7 @@ static void trim_to_budget(vhost_list_t *l)
                                         order->count)),
                  l->budget, limit_arg(l));
     if (kept == 0) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, vi->s,
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, vi->s, TLSILOGNO(0033)
                      "%s: the %" APR_SIZE_T_FMT "-byte budget holds no CA "
                      "name (the first needs %" APR_SIZE_T_FMT " bytes); the "
                      "CertificateRequest advertises none", vi->vhost,
@@ -620,12 +620,12 @@ static void advertise_none(vhost_list_t *l)
     const tlsi_cr_shape_t *shape = shape_of(l->vi);
 
     if (order == NULL) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, l->vi->s,
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, l->vi->s, TLSILOGNO(0034)
                      "%s: a CA name cannot be DER-encoded; CA list left "
                      "unchanged", l->vi->vhost);
         return;
     }
-    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, l->vi->s,
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, l->vi->s, TLSILOGNO(0035)
                  "%s: CA list emptied from %d names (%" APR_SIZE_T_FMT
                  " bytes) to 0 names (%" APR_SIZE_T_FMT " bytes) "
                  "(TLSInteropCAListLimit none); clients are still verified",
@@ -646,7 +646,7 @@ static void check_names_limit(const vhost_list_t *l)
     apr_size_t names_len = tlsi_calist_names_len(l->names);
 
     if (names_len > TLSI_MAX_NAMES_LEN) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, l->vi->s,
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, l->vi->s, TLSILOGNO(0036)
                      "%s: the advertised CA names take %" APR_SIZE_T_FMT
                      " bytes, more than the %d a CertificateRequest can "
                      "carry: OpenSSL will abort every handshake that requests "
@@ -673,7 +673,7 @@ static void trim(vhost_list_t *l)
         }
         break;
     }
-    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, l->vi->s,
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, l->vi->s, TLSILOGNO(0037)
                  "%s: CA list of %d names handled in %" APR_TIME_T_FMT " us",
                  l->vi->vhost, count, apr_time_now() - started);
 }
@@ -705,7 +705,7 @@ static int prepare_fragment_lists(const tlsi_vhost_init_t *vi,
                               code > 1 ? ", " : "", TLSI_FRAGMENT_BYTES(code),
                               hs->fit.kept[code - 1]);
     }
-    ap_log_error(APLOG_MARK, APLOG_INFO, 0, vi->s,
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, vi->s, TLSILOGNO(0038)
                  "%s: connections that negotiate max_fragment_length get the "
                  "first CA names of %d that fit: %s", vi->vhost, order->count,
                  counts);
@@ -739,7 +739,7 @@ static void prepare_client_lists(const tlsi_vhost_init_t *vi,
     tlsi_hello_watch(1);
     coverage_of(l, large->count, &larger);
     coverage_of(l, hs->fitted, &fitted);
-    ap_log_error(APLOG_MARK, APLOG_INFO, 0, vi->s,
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, vi->s, TLSILOGNO(0039)
                  "%s: client stacks recognised as taking more get up to %d "
                  "CA names (%" APR_SIZE_T_FMT " bytes%s; %d of the %d trusted "
                  "CAs covered); others get the %d that fit (%d covered)",

@@ -37,7 +37,7 @@ def anchors(text):
     for heading in re.findall(r"^#+ (.+)$", text, re.M):
         slug = re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
         out.add(slug)
-    return out
+    return out | set(re.findall(r'<a id="([^"]+)"></a>', text))
 
 
 def test_the_readme_is_short():
@@ -73,6 +73,25 @@ def test_links_lead_somewhere(page):
         assert os.path.exists(where), (page, target)
         if anchor and where.endswith(".md"):
             assert anchor in anchors(read(where)), (page, target)
+
+
+def test_every_log_line_has_a_documented_message_id():
+    """Each ap_log_* call carries its own TLSILOGNO, and docs/operations.md
+    says what each means."""
+    ops = read(os.path.join(REPO, "docs", "operations.md"))
+    seen = []
+    for path in glob.glob(os.path.join(REPO, "mod_tlsinterop", "*.c")):
+        text = read(path)
+        calls = re.findall(r"ap_log_[rc]?error\((.*?);", text, re.S)
+        assert calls or "ap_log_" not in text, path
+        for call in calls:
+            ids = re.findall(r"TLSILOGNO\((\d{4})\)", call)
+            assert len(ids) == 1, (path, call[:80])
+            seen.append(ids[0])
+    assert len(seen) == len(set(seen)) and len(seen) >= 30, seen
+    for number in seen:
+        assert re.search(r'<a id="tlsi%s"></a>TLSI%s \|' % (number, number),
+                         ops), number
 
 
 def test_probe_manual_is_rendered_from_the_man_page(tmp_path):

@@ -12,9 +12,9 @@ from harness import http1, status, tls, vhosts
 from harness.http1 import IE6, MODERN
 from harness.httpd import APACHE2, MODULE_SO, REPO, apache_env, free_ports
 
-DIRECTIVES = ["TLSInterop", "TLSInteropCAListLimit", "TLSInteropCAListPrefer",
-              "TLSInteropCAListFitFragment", "TLSInteropCALearn",
-              "TLSInteropLegacyAgent", "TLSInteropKeepAliveMargin"]
+# Every directive the module registers.
+DIRECTIVES = re.findall(r'AP_INIT_\w+\("(\w+)"', open(os.path.join(
+    REPO, "mod_tlsinterop", "mod_tlsinterop_config.c")).read())
 COUNTERS = ["TrimmedHandshakes", "FragmentFits", "LegacyAgentMatches",
             "ForcedCloses", "KeepAliveHints", "ClosesAfterKeepAlive",
             "UncleanCloses", "TrimmedNoClientCert", "IssuerNotAdvertised",
@@ -126,9 +126,19 @@ def test_startup_line(site):
 
 
 def test_every_log_line_carries_the_module_tag(site):
+    """The module's lines carry its tag and a message ID; the server's
+    start-up and a trimmed list give at least two to examine."""
+    ours = [line for line in site.server.error_log().splitlines()
+            if "[tlsinterop:" in line]
+    assert len(ours) >= 2, site.server.error_log()[-2000:]
+    assert any("mod_tlsinterop/" in line for line in ours)
+    assert any("CA list trimmed" in line for line in ours)
+    for line in ours:
+        # after the tag, or a debug line's source file and line
+        assert re.search(r"(\] |\): )TLSI\d{4}: ", line), line
     for line in site.server.error_log().splitlines():
-        if "mod_tlsinterop/" in line or "CA list trimmed" in line:
-            assert "[tlsinterop:" in line
+        if re.search(r"\bTLSI\d{4}: ", line):
+            assert "[tlsinterop:" in line, line
 
 
 def test_mod_info_lists_every_directive(site):
