@@ -45,8 +45,10 @@
 #include "tlsi_agent.h"
 #include "tlsi_careq.h"
 #include "tlsi_fragment.h"
+#include "tlsi_version.h"
 
-#define PROBE_VERSION "1.0"
+/* One version for the module and its probe. */
+#define PROBE_VERSION TLSI_VERSION
 #define DEFAULT_AGENT "tlsinterop-probe/" PROBE_VERSION
 #define IDLE_DEFAULT 30
 #define IDLE_MAX 600
