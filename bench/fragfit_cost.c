@@ -177,7 +177,7 @@ int main(int argc, char **argv)
     apr_pool_create(&pool, NULL);
     make_identity();
     names = test_names(NAMES, 42);
-    order = tlsi_calist_order(pool, names, NULL, NULL);
+    order = test_order(pool, names, NULL, NULL, NULL);
     if (!tlsi_probe_shape(&cfg, pool, &shape, &err)) {
         fprintf(stderr, "fragfit_cost: %s\n", err);
         return 2;

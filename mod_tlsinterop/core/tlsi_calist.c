@@ -51,24 +51,6 @@ tlsi_calist_t *tlsi_calist_arrange(apr_pool_t *p,
     return out;
 }
 
-tlsi_calist_t *tlsi_calist_order(apr_pool_t *p, const STACK_OF(X509_NAME) *list,
-                                 const apr_array_header_t *prefer,
-                                 apr_array_header_t *unmatched)
-{
-    apr_array_header_t *lead = NULL;
-    tlsi_calist_t *out;
-
-    if (prefer != NULL && prefer->nelts > 0) {
-        lead = tlsi_namemap_match(p, tlsi_namemap_make(p, list), prefer,
-                                  unmatched);
-    }
-    out = tlsi_calist_arrange(p, list, lead);
-    if (out != NULL && lead != NULL) {
-        out->preferred = lead->nelts;
-    }
-    return out;
-}
-
 apr_size_t tlsi_calist_cr_size(const tlsi_calist_t *list,
                                const tlsi_cr_shape_t *shape, int k)
 {

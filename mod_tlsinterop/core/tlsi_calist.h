@@ -28,19 +28,7 @@ typedef struct tlsi_calist {
     int count;                 /* names, in priority order */
     const X509_NAME **names;   /* borrowed from the source list */
     apr_size_t *wire_sum;      /* wire_sum[k]: bytes of the first k names */
-    int preferred;             /* how many lead because they were preferred */
 } tlsi_calist_t;
-
-/*
- * Order the names of list: first the entries equal to a subject in prefer
- * (an array of X509_NAME *, may be NULL), in prefer's order, then the other
- * entries in list's order.  Preferred subjects that are not in list are
- * pushed onto *unmatched when it is not NULL.  Returns NULL if a name
- * cannot be DER-encoded.
- */
-tlsi_calist_t *tlsi_calist_order(apr_pool_t *p, const STACK_OF(X509_NAME) *list,
-                                 const apr_array_header_t *prefer,
-                                 apr_array_header_t *unmatched);
 
 /*
  * Order the names of list: first the entries at the indices in lead (an

@@ -27,6 +27,7 @@
 #include "tlsi_calist.h"
 #include "tlsi_careq.h"
 #include "tlsi_fragment.h"
+#include "../unit/tlsi_testnames.h"
 
 #define MAX_NAMES 600
 #define HEADER_LEN 6
@@ -86,7 +87,6 @@ static void check_order(const tlsi_calist_t *order,
     int i;
 
     FUZZ_CHECK(order->count == sk_X509_NAME_num(list));
-    FUZZ_CHECK(order->preferred <= prefer->nelts);
     for (i = 0; i < order->count; i++) {
         int at = position_in(list, order->names[i]);
 
@@ -148,6 +148,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     STACK_OF(X509_NAME) *list, *extra;
     apr_array_header_t *prefer, *unmatched;
     const tlsi_calist_t *order;
+    int lead = 0;
     tlsi_cr_shape_t shape;
     apr_size_t budget;
     apr_pool_t *p;
@@ -192,7 +193,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
 
-    order = tlsi_calist_order(p, list, prefer, unmatched);
+    order = test_order(p, list, prefer, unmatched, &lead);
+    FUZZ_CHECK(lead <= prefer->nelts);
     if (order != NULL) {
         check_order(order, list, prefer);
         check_fit(order, &shape, budget);

@@ -30,13 +30,12 @@ static apr_array_header_t *prefer_of(apr_pool_t *p, const X509_NAME **names,
 static void order_without_prefer_is_list_order(apr_pool_t *p)
 {
     STACK_OF(X509_NAME) *names = test_names(20, 1);
-    tlsi_calist_t *order = tlsi_calist_order(p, names, NULL, NULL);
+    tlsi_calist_t *order = tlsi_calist_arrange(p, names, NULL);
     apr_size_t sum = 0;
     int i;
 
     CHECK(order != NULL);
     CHECK_EQ(order->count, 20);
-    CHECK_EQ(order->preferred, 0);
     CHECK_EQ(order->wire_sum[0], 0);
     for (i = 0; i < 20; i++) {
         CHECK(order->names[i] == sk_X509_NAME_value(names, i));
@@ -56,13 +55,14 @@ static void preferred_subjects_lead_in_file_order(apr_pool_t *p)
         sk_X509_NAME_value(names, 7)
     };
     apr_array_header_t *unmatched = apr_array_make(p, 1, sizeof(X509_NAME *));
-    tlsi_calist_t *order = tlsi_calist_order(p, names, prefer_of(p, wanted, 4),
-                                             unmatched);
+    int lead;
+    tlsi_calist_t *order = test_order(p, names, prefer_of(p, wanted, 4),
+                                      unmatched, &lead);
     static const int expected[] = { 7, 2, 0, 1, 3, 4, 5, 6, 8, 9 };
     int i;
 
     CHECK_EQ(order->count, 10);
-    CHECK_EQ(order->preferred, 2);
+    CHECK_EQ(lead, 2);
     for (i = 0; i < 10; i++) {
         CHECK(order->names[i] == sk_X509_NAME_value(names, expected[i]));
     }
@@ -81,6 +81,7 @@ static void preferred_matching_ignores_string_type(apr_pool_t *p)
     X509_NAME *printable = X509_NAME_new(), *utf8 = X509_NAME_new();
     const X509_NAME *wanted[1];
     tlsi_calist_t *order;
+    int lead;
 
     X509_NAME_add_entry_by_NID(printable, NID_commonName, V_ASN1_PRINTABLESTRING,
                                (const unsigned char *)"Same CA", -1, -1, 0);
@@ -89,8 +90,8 @@ static void preferred_matching_ignores_string_type(apr_pool_t *p)
     sk_X509_NAME_push(names, test_name(1, 1));
     sk_X509_NAME_push(names, printable);
     wanted[0] = utf8;
-    order = tlsi_calist_order(p, names, prefer_of(p, wanted, 1), NULL);
-    CHECK_EQ(order->preferred, 1);
+    order = test_order(p, names, prefer_of(p, wanted, 1), NULL, &lead);
+    CHECK_EQ(lead, 1);
     CHECK(order->names[0] == printable);
     X509_NAME_free(utf8);
     sk_X509_NAME_pop_free(names, X509_NAME_free);
@@ -104,7 +105,7 @@ static void fit_is_largest_prefix(apr_pool_t *p)
 
     for (seed = 0; seed < 40; seed++) {
         STACK_OF(X509_NAME) *names = test_names((int)(seed * 7 % 150), seed);
-        tlsi_calist_t *order = tlsi_calist_order(p, names, NULL, NULL);
+        tlsi_calist_t *order = test_order(p, names, NULL, NULL, NULL);
         apr_size_t budget;
 
         for (budget = 0; budget < 20000; budget += 97 + seed) {
@@ -143,8 +144,8 @@ static void copy_never_adds_a_name(apr_pool_t *p)
 {
     STACK_OF(X509_NAME) *names = test_names(50, 5), *copy;
     const X509_NAME *wanted[] = { sk_X509_NAME_value(names, 49) };
-    tlsi_calist_t *order = tlsi_calist_order(p, names, prefer_of(p, wanted, 1),
-                                             NULL);
+    tlsi_calist_t *order = test_order(p, names, prefer_of(p, wanted, 1),
+                                      NULL, NULL);
     int k = tlsi_calist_fit(order, &shape, 4096), i;
 
     copy = tlsi_calist_copy(order, k);
@@ -167,7 +168,7 @@ static void copy_never_adds_a_name(apr_pool_t *p)
 static void empty_list(apr_pool_t *p)
 {
     STACK_OF(X509_NAME) *names = sk_X509_NAME_new_null();
-    tlsi_calist_t *order = tlsi_calist_order(p, names, NULL, NULL);
+    tlsi_calist_t *order = test_order(p, names, NULL, NULL, NULL);
 
     CHECK_EQ(order->count, 0);
     CHECK_EQ(tlsi_calist_fit(order, &shape, 16384), 0);
@@ -180,7 +181,7 @@ static void empty_list(apr_pool_t *p)
 static void names_len_is_the_sum_of_wire_lengths(apr_pool_t *p)
 {
     STACK_OF(X509_NAME) *names = test_names(12, 5);
-    tlsi_calist_t *order = tlsi_calist_order(p, names, NULL, NULL);
+    tlsi_calist_t *order = test_order(p, names, NULL, NULL, NULL);
 
     CHECK(order != NULL);
     CHECK_EQ(tlsi_calist_names_len(names), order->wire_sum[order->count]);

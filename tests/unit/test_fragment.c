@@ -39,7 +39,7 @@ static int handshake(tlsi_probe_cfg_t *cfg, const STACK_OF(X509_NAME) *names,
 static void lists_fit_each_length_and_version(apr_pool_t *p)
 {
     STACK_OF(X509_NAME) *names = test_names(60, 11);
-    tlsi_calist_t *order = tlsi_calist_order(p, names, NULL, NULL);
+    tlsi_calist_t *order = test_order(p, names, NULL, NULL, NULL);
     tlsi_probe_cfg_t cfg = { .security_level = 2 };
     tlsi_fragment_fit_t fit;
     tlsi_cr_shape_t shape;
@@ -100,7 +100,7 @@ static void an_empty_fit_sends_no_names(apr_pool_t *p)
                                          (const unsigned char *)unit, -1, -1,
                                          0));
     }
-    order = tlsi_calist_order(p, names, NULL, NULL);
+    order = test_order(p, names, NULL, NULL, NULL);
     CHECK(tlsi_probe_shape(&cfg, p, &shape, &err));
     CHECK(tlsi_fragment_fit_prepare(&fit, order, &shape) == 1);
     CHECK_EQ(fit.kept[0], 0);
@@ -115,7 +115,7 @@ static void an_empty_fit_sends_no_names(apr_pool_t *p)
 static void short_list_needs_no_callback(apr_pool_t *p)
 {
     STACK_OF(X509_NAME) *names = test_names(1, 3);
-    tlsi_calist_t *order = tlsi_calist_order(p, names, NULL, NULL);
+    tlsi_calist_t *order = test_order(p, names, NULL, NULL, NULL);
     tlsi_cr_shape_t shape = { 1, 3, 20, 1, 16, 0 };
     tlsi_fragment_fit_t fit;
 

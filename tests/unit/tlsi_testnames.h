@@ -68,4 +68,33 @@ static inline apr_size_t test_names_len(const STACK_OF(X509_NAME) *names)
     return len;
 }
 
+#ifdef TLSI_CALIST_H
+#include "tlsi_names.h"
+
+/*
+ * The names of list in the order the module builds for preferred subjects
+ * (an array of X509_NAME *, may be NULL): their indices by the vhost's
+ * name map (tlsi_namemap_match), then tlsi_calist_arrange, as the start-up
+ * path does before tlsi_cover_order adds the anchors.  *lead_count, when
+ * not NULL, says how many lead.
+ */
+static inline tlsi_calist_t *test_order(apr_pool_t *p,
+                                        const STACK_OF(X509_NAME) *list,
+                                        const apr_array_header_t *prefer,
+                                        apr_array_header_t *unmatched,
+                                        int *lead_count)
+{
+    apr_array_header_t *lead = NULL;
+
+    if (prefer != NULL && prefer->nelts > 0) {
+        lead = tlsi_namemap_match(p, tlsi_namemap_make(p, list), prefer,
+                                  unmatched);
+    }
+    if (lead_count != NULL) {
+        *lead_count = lead != NULL ? lead->nelts : 0;
+    }
+    return tlsi_calist_arrange(p, list, lead);
+}
+#endif
+
 #endif /* TLSI_TESTNAMES_H */
