@@ -72,6 +72,17 @@ typedef struct tlsi_srv_conf {
     struct tlsi_srv_state *state;
 } tlsi_srv_conf_t;
 
+/* One SSL vhost context at start-up, as mod_ssl's init_server hands it
+ * to the start-up steps and to learning. */
+typedef struct tlsi_vhost_init {
+    server_rec *s;
+    apr_pool_t *pconf;          /* lives as long as ctx */
+    apr_pool_t *ptemp;          /* cleared when the hook returns */
+    struct ssl_ctx_st *ctx;     /* SSL_CTX */
+    const tlsi_srv_conf_t *conf;
+    const char *vhost;          /* for log lines */
+} tlsi_vhost_init_t;
+
 extern const command_rec tlsi_cmds[];
 
 void *tlsi_create_srv_conf(apr_pool_t *p, server_rec *s);

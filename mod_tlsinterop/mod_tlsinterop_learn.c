@@ -24,7 +24,7 @@
 #include "mod_tlsinterop_learn.h"
 #include "mod_tlsinterop_log.h"
 #include "tlsi_names.h"
-#include "mod_tlsinterop_startup.h"
+#include "tlsi_cover.h"
 
 APLOG_USE_MODULE(tlsinterop);
 
@@ -249,7 +249,7 @@ tlsi_learner_t *tlsi_learn_watch(const tlsi_vhost_init_t *vi,
     l->s = vi->s;
     l->vhost = apr_pstrdup(vi->pconf, vi->vhost);
     l->names = names;
-    l->store = tlsi_trust_store(vi->ctx);
+    l->store = tlsi_client_trust_store(vi->ctx);
     if (l->store != NULL) {
         X509_STORE_up_ref(l->store);
     }

@@ -21,7 +21,8 @@
 #include <openssl/ssl.h>
 
 #include "tlsi_learned.h"
-#include "mod_tlsinterop_startup.h"
+#include "mod_tlsinterop_config.h"
+#include "tlsi_stacks.h"
 
 /* Where "TLSInteropCALearn on" keeps its files, relative to ServerRoot
  * unless absolute.  A distribution may build with its own directory:

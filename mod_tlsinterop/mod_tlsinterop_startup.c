@@ -80,14 +80,6 @@ typedef struct {
     tlsi_learner_t *learner;            /* watching the whole list */
 } vhost_list_t;
 
-X509_STORE *tlsi_trust_store(SSL_CTX *ctx)
-{
-    X509_STORE *store = NULL;
-
-    SSL_CTX_get0_verify_cert_store(ctx, &store);
-    return store != NULL ? store : SSL_CTX_get_cert_store(ctx);
-}
-
 /* -- 1. audit: the Certificate message of each server certificate -------- */
 
 static void audit_current(const tlsi_vhost_init_t *vi, X509 *leaf)
@@ -312,7 +304,7 @@ static int order_names(vhost_list_t *l)
                                       unmatched);
     report_unmatched(l, unmatched);
     l->hierarchy = tlsi_hierarchy_from_store(vi->ptemp, l->names, l->map,
-                                             tlsi_trust_store(vi->ctx));
+                                             tlsi_client_trust_store(vi->ctx));
     /* Learning is for lists that lose names. */
     if (l->before > l->budget) {
         l->state = tlsi_learn_load(vi, &l->learn_file);

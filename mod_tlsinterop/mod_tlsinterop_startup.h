@@ -31,21 +31,10 @@
 
 #include "mod_tlsinterop_config.h"
 
-/* One vhost context, as the start-up steps see it. */
-typedef struct tlsi_vhost_init {
-    server_rec *s;
-    apr_pool_t *pconf;          /* lives as long as ctx */
-    apr_pool_t *ptemp;          /* cleared when the hook returns */
-    SSL_CTX *ctx;
-    const tlsi_srv_conf_t *conf;
-    const char *vhost;          /* for log lines */
-} tlsi_vhost_init_t;
 
 /* mod_ssl's init_server hook. */
 int tlsi_startup_init_server(server_rec *s, apr_pool_t *p, int is_proxy,
                              SSL_CTX *ctx);
 
-/* The store that verifies clients of ctx. */
-X509_STORE *tlsi_trust_store(SSL_CTX *ctx);
 
 #endif /* MOD_TLSINTEROP_STARTUP_H */

@@ -417,3 +417,11 @@ int tlsi_cover_kept_of(apr_pool_t *p, const apr_array_header_t *order,
     }
     return n;
 }
+
+X509_STORE *tlsi_client_trust_store(SSL_CTX *ctx)
+{
+    X509_STORE *store = NULL;
+
+    SSL_CTX_get0_verify_cert_store(ctx, &store);
+    return store != NULL ? store : SSL_CTX_get_cert_store(ctx);
+}

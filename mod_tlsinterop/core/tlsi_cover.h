@@ -25,6 +25,7 @@
 
 #include <apr_pools.h>
 #include <apr_tables.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include "tlsi_careq.h"
@@ -100,5 +101,10 @@ const int *tlsi_cover_rank(apr_pool_t *p, const apr_array_header_t *order);
  * of indices below count). */
 int tlsi_cover_kept_of(apr_pool_t *p, const apr_array_header_t *order,
                        int kept, const apr_array_header_t *picked, int count);
+
+/* The store that verifies the clients of ctx: the verify store where one
+ * is set (mod_ssl sets none today), else the context's own.  The
+ * hierarchy and learning read the CAs from it. */
+X509_STORE *tlsi_client_trust_store(SSL_CTX *ctx);
 
 #endif /* TLSI_COVER_H */
