@@ -377,9 +377,12 @@ static apr_status_t save_all(void *data)
 static void report_stacks(const tlsi_learner_t *l, int today)
 {
     int larger, held, i;
+    apr_array_header_t *recs;
     apr_pool_t *p;
 
-    tlsi_stacks_totals(l->stacks, today, &larger, &held);
+    apr_pool_create(&p, NULL);
+    recs = tlsi_stacks_export(p, l->stacks, today);
+    tlsi_stacks_totals(recs, &larger, &held);
     tlsi_counter_set(l->s, TLSI_CNT_LEARNED_STACKS, (apr_uint64_t)larger);
     tlsi_counter_set(l->s, TLSI_CNT_HELD_STACKS, (apr_uint64_t)held);
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, l->s, TLSILOGNO(0012)
@@ -389,25 +392,16 @@ static void report_stacks(const tlsi_learner_t *l, int today)
                  l->step_names[TLSI_STEP_FITTED],
                  l->step_names[TLSI_STEP_STEP_BYTES],
                  l->step_names[TLSI_STEP_WHOLE], larger, held);
-    if (!APLOG_IS_LEVEL(l->s, APLOG_INFO) || larger + held == 0) {
-        return;
-    }
-    apr_pool_create(&p, NULL);
-    {
-        apr_array_header_t *recs = tlsi_stacks_export(p, l->stacks, today);
+    for (i = 0; APLOG_IS_LEVEL(l->s, APLOG_INFO) && i < recs->nelts; i++) {
+        const tlsi_stack_rec_t *rec = &APR_ARRAY_IDX(recs, i,
+                                                     tlsi_stack_rec_t);
 
-        for (i = 0; i < recs->nelts; i++) {
-            const tlsi_stack_rec_t *rec = &APR_ARRAY_IDX(recs, i,
-                                                         tlsi_stack_rec_t);
-
-            ap_log_error(APLOG_MARK, APLOG_INFO, 0, l->s, TLSILOGNO(0013)
-                         "%s: client JA4 %s gets %d CA names (learned: "
-                         "%s)%s", l->vhost, rec->ja4,
-                         l->step_names[rec->takes],
-                         tlsi_step_name(rec->takes),
-                         rec->retry_day > today ? "; not explored again "
-                         "for now" : "");
-        }
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, l->s, TLSILOGNO(0013)
+                     "%s: client JA4 %s gets %d CA names (learned: %s)%s",
+                     l->vhost, rec->ja4, l->step_names[rec->takes],
+                     tlsi_step_name(rec->takes),
+                     rec->retry_day > today ? "; not explored again for now"
+                     : "");
     }
     apr_pool_destroy(p);
 }

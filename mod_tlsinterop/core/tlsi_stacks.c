@@ -191,24 +191,18 @@ apr_array_header_t *tlsi_stacks_export(apr_pool_t *p, const tlsi_stacks_t *t,
     return recs;
 }
 
-void tlsi_stacks_totals(const tlsi_stacks_t *t, int today, int *larger,
-                        int *fitted_only)
+void tlsi_stacks_totals(const apr_array_header_t *recs, int *larger,
+                        int *held)
 {
     int i;
 
-    *larger = *fitted_only = 0;
-    for (i = 0; t->slots != NULL && i < t->count; i++) {
-        tlsi_stack_rec_t rec;
-
-        if (apr_atomic_read32(&t->slots[i].state) != SLOT_READY) {
-            continue;
-        }
-        record_of(&t->slots[i], &rec);
-        if (rec.takes > TLSI_STEP_FITTED) {
+    *larger = *held = 0;
+    for (i = 0; i < recs->nelts; i++) {
+        if (APR_ARRAY_IDX(recs, i, tlsi_stack_rec_t).takes > TLSI_STEP_FITTED) {
             (*larger)++;
         }
-        else if (rec.retry_day > today) {
-            (*fitted_only)++;
+        else {
+            (*held)++;      /* kept only while its retry day is ahead */
         }
     }
 }

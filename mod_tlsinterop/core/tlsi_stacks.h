@@ -129,10 +129,10 @@ int tlsi_stacks_keep(const tlsi_stack_rec_t *rec, int today);
 apr_array_header_t *tlsi_stacks_export(apr_pool_t *p, const tlsi_stacks_t *t,
                                        int today);
 
-/* How many of the table's fingerprints take more than the fitted list,
- * and how many are held to it for now. */
-void tlsi_stacks_totals(const tlsi_stacks_t *t, int today, int *larger,
-                        int *fitted_only);
+/* Of records from tlsi_stacks_export: how many stacks take more than the
+ * fitted list, and how many are held to it for now. */
+void tlsi_stacks_totals(const apr_array_header_t *recs, int *larger,
+                        int *held);
 
 /*
  * The step a full handshake of a client with fingerprint ja4 gets, at

@@ -83,7 +83,7 @@ static void refused_once_then_learned(apr_pool_t *p)
     CHECK_EQ(chosen(t, go, NOW + 2, &c), TLSI_STEP_WHOLE);
     CHECK(!c.exploring);
     CHECK_EQ(chosen(t, go, NOW + 3, &c), TLSI_STEP_WHOLE);
-    tlsi_stacks_totals(t, NOW / DAY, &larger, &held);
+    tlsi_stacks_totals(tlsi_stacks_export(p, t, NOW / DAY), &larger, &held);
     CHECK_EQ(larger, 1);
     CHECK_EQ(held, 0);
     /* other fingerprints are not affected */
@@ -144,7 +144,7 @@ static void a_stack_that_breaks_off_fails_once(apr_pool_t *p)
         CHECK(!c.exploring);
         outcome(t, mbed, &c, TLSI_OUTCOME_NO_CERTIFICATE, NOW);
     }
-    tlsi_stacks_totals(t, NOW / DAY, &larger, &held);
+    tlsi_stacks_totals(tlsi_stacks_export(p, t, NOW / DAY), &larger, &held);
     CHECK_EQ(larger, 0);
     CHECK_EQ(held, 1);
 }
