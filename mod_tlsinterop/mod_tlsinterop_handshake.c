@@ -118,7 +118,7 @@ static void on_info(const SSL *ssl, int where, int ret)
         stack_outcome(hs, seen, outcome);
     }
     if (outcome == TLSI_OUTCOME_NO_CERTIFICATE && hs != NULL) {
-        const STACK_OF(X509_NAME) *names = SSL_get_client_CA_list(ssl);
+        const STACK_OF(X509_NAME) *names = tlsi_calist_sent_by(ssl);
 
         tlsi_count(hs->s, TLSI_CNT_TRIMMED_NO_CERT);
         /* Which stacks a fitted list locks out: their fingerprint. */

@@ -24,6 +24,7 @@
 #include "mod_tlsinterop_learn.h"
 #include "mod_tlsinterop_log.h"
 #include "tlsi_names.h"
+#include "tlsi_calist.h"
 #include "tlsi_cover.h"
 
 APLOG_USE_MODULE(tlsinterop);
@@ -167,11 +168,8 @@ tlsi_learned_t *tlsi_learn_load(const tlsi_vhost_init_t *vi,
  * advertised order. */
 static int advertised_count(const SSL *ssl)
 {
-    const STACK_OF(X509_NAME) *names = SSL_get_client_CA_list(ssl);
+    const STACK_OF(X509_NAME) *names = tlsi_calist_sent_by(ssl);
 
-    if (names == NULL || sk_X509_NAME_num(names) == 0) {
-        names = SSL_get0_CA_list(ssl);
-    }
     return names != NULL ? sk_X509_NAME_num(names) : 0;
 }
 

@@ -155,21 +155,6 @@ static void audit_certificates(const tlsi_vhost_init_t *vi)
 
 /* -- 2. order: the vhost's CA names, in priority order -------------------- */
 
-/* The names OpenSSL will advertise for the context: the client CA list, or
- * when that is empty the CA list; NULL if it sends none. */
-static const STACK_OF(X509_NAME) *advertised_names(SSL_CTX *ctx)
-{
-    const STACK_OF(X509_NAME) *client_list = SSL_CTX_get_client_CA_list(ctx);
-
-    if (SSL_CTX_get_options(ctx) & SSL_OP_DISABLE_TLSEXT_CA_NAMES) {
-        return NULL;
-    }
-    if (client_list != NULL && sk_X509_NAME_num(client_list) > 0) {
-        return client_list;
-    }
-    return SSL_CTX_get0_CA_list(ctx);
-}
-
 /* The CertificateRequest's fixed part depends only on the security level
  * and the signature algorithm settings: vhosts that share them share one
  * probe handshake per generation. */
@@ -244,7 +229,7 @@ static int find_list(const tlsi_vhost_init_t *vi, vhost_list_t *l)
 
     memset(l, 0, sizeof(*l));
     l->vi = vi;
-    l->names = advertised_names(vi->ctx);
+    l->names = tlsi_calist_sent_by_ctx(vi->ctx);
     if (l->names == NULL || sk_X509_NAME_num(l->names) == 0) {
         return 0;
     }

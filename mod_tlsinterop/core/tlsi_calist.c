@@ -135,3 +135,30 @@ apr_size_t tlsi_calist_names_len(const STACK_OF(X509_NAME) *list)
     }
     return len;
 }
+
+static const STACK_OF(X509_NAME) *nonempty(const STACK_OF(X509_NAME) *names)
+{
+    return names != NULL && sk_X509_NAME_num(names) > 0 ? names : NULL;
+}
+
+const STACK_OF(X509_NAME) *tlsi_calist_sent_by_ctx(const SSL_CTX *ctx)
+{
+    const STACK_OF(X509_NAME) *names;
+
+    if (SSL_CTX_get_options(ctx) & SSL_OP_DISABLE_TLSEXT_CA_NAMES) {
+        return NULL;
+    }
+    names = nonempty(SSL_CTX_get_client_CA_list(ctx));
+    return names != NULL ? names : SSL_CTX_get0_CA_list(ctx);
+}
+
+const STACK_OF(X509_NAME) *tlsi_calist_sent_by(const SSL *ssl)
+{
+    const STACK_OF(X509_NAME) *names;
+
+    if (SSL_get_options(ssl) & SSL_OP_DISABLE_TLSEXT_CA_NAMES) {
+        return NULL;
+    }
+    names = nonempty(SSL_get_client_CA_list(ssl));
+    return names != NULL ? names : SSL_get0_CA_list(ssl);
+}

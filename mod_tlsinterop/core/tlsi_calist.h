@@ -58,6 +58,16 @@ int tlsi_calist_fit(const tlsi_calist_t *list, const tlsi_cr_shape_t *shape,
 int tlsi_calist_fit_sendable(const tlsi_calist_t *list,
                              const tlsi_cr_shape_t *shape, apr_size_t budget);
 
+/*
+ * The names OpenSSL puts in a CertificateRequest: the client CA list, or
+ * when that is empty the "CA list" (SSL_CTX_set0_CA_list); NULL when
+ * SSL_OP_DISABLE_TLSEXT_CA_NAMES sends none.  For a context, or for a
+ * connection (whose lists fall back to its context's).  The one place
+ * the module decides it.
+ */
+const STACK_OF(X509_NAME) *tlsi_calist_sent_by_ctx(const SSL_CTX *ctx);
+const STACK_OF(X509_NAME) *tlsi_calist_sent_by(const SSL *ssl);
+
 /* A new stack holding copies of the first k names, owned by the caller
  * (ready for SSL_CTX_set_client_CA_list).  NULL when out of memory. */
 STACK_OF(X509_NAME) *tlsi_calist_copy(const tlsi_calist_t *list, int k);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "tlsi_calist.h"
+#include "tlsi_ossl.h"
 #include "tlsi_test.h"
 #include "tlsi_testnames.h"
 
@@ -189,6 +190,39 @@ static void names_len_is_the_sum_of_wire_lengths(apr_pool_t *p)
     sk_X509_NAME_pop_free(names, X509_NAME_free);
 }
 
+/* Which list a CertificateRequest takes: the client CA list, else the CA
+ * list, none when the option says so; a connection falls back to its
+ * context. */
+static void the_list_openssl_sends(apr_pool_t *p)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    STACK_OF(X509_NAME) *client = test_names(3, 7), *ca = test_names(5, 8);
+    SSL *ssl;
+
+    (void)p;
+    CHECK(ctx != NULL);
+    CHECK(tlsi_calist_sent_by_ctx(ctx) == NULL
+          || sk_X509_NAME_num(tlsi_calist_sent_by_ctx(ctx)) == 0);
+    SSL_CTX_set0_CA_list(ctx, ca);
+    CHECK(tlsi_calist_sent_by_ctx(ctx) == ca);
+    SSL_CTX_set_client_CA_list(ctx, client);
+    CHECK(tlsi_calist_sent_by_ctx(ctx) == client);
+    ssl = SSL_new(ctx);
+    CHECK(ssl != NULL && tlsi_calist_sent_by(ssl) == client);
+    /* an empty list on the connection lets the CA list through */
+    SSL_set_client_CA_list(ssl, sk_X509_NAME_new_null());
+    CHECK(sk_X509_NAME_num(tlsi_calist_sent_by(ssl)) == 5);
+    /* OpenSSL 1.1.1 has no such option (tlsi_ossl.h makes it 0) */
+    if (SSL_OP_DISABLE_TLSEXT_CA_NAMES != 0) {
+        SSL_set_options(ssl, SSL_OP_DISABLE_TLSEXT_CA_NAMES);
+        CHECK(tlsi_calist_sent_by(ssl) == NULL);
+        SSL_CTX_set_options(ctx, SSL_OP_DISABLE_TLSEXT_CA_NAMES);
+        CHECK(tlsi_calist_sent_by_ctx(ctx) == NULL);
+    }
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+}
+
 int main(void)
 {
     apr_pool_t *pool = tlsi_test_init();
@@ -200,5 +234,6 @@ int main(void)
     TLSI_RUN(copy_never_adds_a_name, pool);
     TLSI_RUN(empty_list, pool);
     TLSI_RUN(names_len_is_the_sum_of_wire_lengths, pool);
+    TLSI_RUN(the_list_openssl_sends, pool);
     return tlsi_test_done("test_calist");
 }
