@@ -81,10 +81,6 @@ typedef struct {
     const struct tlsi_hint *hint;
 } conn_data_t;
 
-static const char *const close_fates[] = {
-    "close standard", "close accurate", "close unclean"
-};
-
 /* What the filter changes for the pass that carries the headers. */
 typedef struct {
     server_rec *server;         /* r->server to put back, or NULL */
@@ -235,10 +231,11 @@ static void request_shutdown_mode(request_rec *r, tlsi_shutdown_e mode)
     if (mode == TLSI_SHUTDOWN_STANDARD) {
         return;
     }
-    apr_table_unset(r->subprocess_env, "ssl-unclean-shutdown");
-    apr_table_unset(r->subprocess_env, "ssl-accurate-shutdown");
-    apr_table_setn(r->subprocess_env, mode == TLSI_SHUTDOWN_UNCLEAN
-                   ? "ssl-unclean-shutdown" : "ssl-accurate-shutdown", "1");
+    apr_table_unset(r->subprocess_env,
+                    tlsi_shutdown_info(TLSI_SHUTDOWN_UNCLEAN)->env);
+    apr_table_unset(r->subprocess_env,
+                    tlsi_shutdown_info(TLSI_SHUTDOWN_ACCURATE)->env);
+    apr_table_setn(r->subprocess_env, tlsi_shutdown_info(mode)->env, "1");
 }
 
 static tlsi_shutdown_e connection_shutdown_mode(const conn_rec *c)
@@ -405,7 +402,7 @@ static const struct tlsi_hint *decide(request_rec *r, hint_undo_t *undo)
 
 static const char *close_fate(const conn_rec *c)
 {
-    return close_fates[connection_shutdown_mode(c)];
+    return tlsi_shutdown_info(connection_shutdown_mode(c))->fate;
 }
 
 static void count_close(const request_rec *r)

@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <string.h>
+#include <strings.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -159,14 +160,43 @@ const char *tlsi_agent_engine(apr_pool_t *p)
     return apr_pstrcat(p, "PCRE2 ", strtok(version, " "), NULL);
 }
 
+static const tlsi_shutdown_info_t shutdown_modes[] = {
+    { TLSI_SHUTDOWN_STANDARD, "standard", NULL, "close standard" },
+    { TLSI_SHUTDOWN_ACCURATE, "accurate", "ssl-accurate-shutdown",
+      "close accurate" },
+    { TLSI_SHUTDOWN_UNCLEAN, "unclean", "ssl-unclean-shutdown",
+      "close unclean" }
+};
+
+const tlsi_shutdown_info_t *tlsi_shutdown_info(tlsi_shutdown_e mode)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(shutdown_modes) / sizeof(shutdown_modes[0]); i++) {
+        if (shutdown_modes[i].mode == mode) {
+            return &shutdown_modes[i];
+        }
+    }
+    return &shutdown_modes[0];
+}
+
+const tlsi_shutdown_info_t *tlsi_shutdown_named(const char *name,
+                                                apr_size_t len)
+{
+    size_t i;
+
+    for (i = 0; name != NULL
+                && i < sizeof(shutdown_modes) / sizeof(shutdown_modes[0]);
+         i++) {
+        if (strlen(shutdown_modes[i].name) == len
+            && strncasecmp(shutdown_modes[i].name, name, len) == 0) {
+            return &shutdown_modes[i];
+        }
+    }
+    return NULL;
+}
+
 const char *tlsi_shutdown_name(tlsi_shutdown_e mode)
 {
-    switch (mode) {
-    case TLSI_SHUTDOWN_ACCURATE:
-        return "accurate";
-    case TLSI_SHUTDOWN_UNCLEAN:
-        return "unclean";
-    default:
-        return "standard";
-    }
+    return tlsi_shutdown_info(mode)->name;
 }

@@ -68,6 +68,23 @@ const tlsi_agent_rule_t *tlsi_agent_match(const tlsi_agent_rules_t *rules,
 /* The regular expression engine and its version, e.g. "PCRE2 10.42". */
 const char *tlsi_agent_engine(apr_pool_t *p);
 
+/* What one shutdown mode is called in each place: the one table of that
+ * vocabulary. */
+typedef struct tlsi_shutdown_info {
+    tlsi_shutdown_e mode;
+    const char *name;           /* "standard": shutdown=<name>, the notes */
+    const char *env;            /* mod_ssl's variable ("ssl-<name>-shutdown"),
+                                 * NULL for standard */
+    const char *fate;           /* TLSINTEROP_CONNECTION: "close <name>" */
+} tlsi_shutdown_info_t;
+
+/* The entry for mode (standard for an unknown one). */
+const tlsi_shutdown_info_t *tlsi_shutdown_info(tlsi_shutdown_e mode);
+
+/* The entry named name (len bytes, case-blind), or NULL. */
+const tlsi_shutdown_info_t *tlsi_shutdown_named(const char *name,
+                                                apr_size_t len);
+
 /* "standard", "accurate" or "unclean". */
 const char *tlsi_shutdown_name(tlsi_shutdown_e mode);
 

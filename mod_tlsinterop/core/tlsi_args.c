@@ -69,25 +69,18 @@ const char *tlsi_parse_ca_limit(const char *arg, tlsi_calimit_mode_e *mode,
 const char *tlsi_parse_shutdown_option(const char *arg, tlsi_shutdown_e *mode)
 {
     static const char prefix[] = "shutdown=";
-    const char *value;
+    const tlsi_shutdown_info_t *info;
 
     if (strncasecmp(arg, prefix, sizeof(prefix) - 1) != 0) {
         return "the option after the regular expression must be "
                "shutdown=standard, shutdown=accurate or shutdown=unclean";
     }
-    value = arg + sizeof(prefix) - 1;
-    if (!strcasecmp(value, "standard")) {
-        *mode = TLSI_SHUTDOWN_STANDARD;
-    }
-    else if (!strcasecmp(value, "accurate")) {
-        *mode = TLSI_SHUTDOWN_ACCURATE;
-    }
-    else if (!strcasecmp(value, "unclean")) {
-        *mode = TLSI_SHUTDOWN_UNCLEAN;
-    }
-    else {
+    arg += sizeof(prefix) - 1;
+    info = tlsi_shutdown_named(arg, strlen(arg));
+    if (info == NULL) {
         return "use shutdown=standard, shutdown=accurate or shutdown=unclean";
     }
+    *mode = info->mode;
     return NULL;
 }
 
@@ -110,14 +103,10 @@ const char *tlsi_parse_margin(const char *arg, int *off, int *seconds)
 
 tlsi_shutdown_e tlsi_shutdown_from_name(const char *name)
 {
-    if (name == NULL) {
-        return TLSI_SHUTDOWN_STANDARD;
-    }
-    if (!strcmp(name, "unclean")) {
-        return TLSI_SHUTDOWN_UNCLEAN;
-    }
-    return !strcmp(name, "accurate") ? TLSI_SHUTDOWN_ACCURATE
-                                     : TLSI_SHUTDOWN_STANDARD;
+    const tlsi_shutdown_info_t *info =
+        tlsi_shutdown_named(name, name != NULL ? strlen(name) : 0);
+
+    return info != NULL ? info->mode : TLSI_SHUTDOWN_STANDARD;
 }
 
 tlsi_shutdown_e tlsi_shutdown_from_env(const apr_table_t *env)
@@ -126,13 +115,19 @@ tlsi_shutdown_e tlsi_shutdown_from_env(const apr_table_t *env)
     const apr_table_entry_t *entry = (const apr_table_entry_t *)arr->elts;
     int i;
 
+    /* As mod_ssl's ssl_configure_env(): the first ssl-* variable decides,
+     * by its prefix ("ssl-unclean-shutdown", "ssl-unclean"...). */
     for (i = 0; i < arr->nelts; i++) {
         if (!strncmp(entry[i].key, "ssl-", 4)) {
-            if (!strncmp(entry[i].key + 4, "unclean", 7)) {
-                return TLSI_SHUTDOWN_UNCLEAN;
-            }
-            if (!strncmp(entry[i].key + 4, "accurate", 8)) {
-                return TLSI_SHUTDOWN_ACCURATE;
+            tlsi_shutdown_e mode;
+
+            for (mode = TLSI_SHUTDOWN_ACCURATE; mode <= TLSI_SHUTDOWN_UNCLEAN;
+                 mode++) {
+                const char *name = tlsi_shutdown_name(mode);
+
+                if (!strncmp(entry[i].key + 4, name, strlen(name))) {
+                    return mode;
+                }
             }
             break;
         }
