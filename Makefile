@@ -200,12 +200,12 @@ integration-dates: all
 	cd tests && $(if $(SANITIZE),TLSI_SANITIZE=1 )faketime -f +730d $(PYTHON) -m pytest -p no:cacheprovider -m dates integration
 
 deps:
-	@tests/install-deps.sh
+	@setup/install-deps.sh
 
 # The committed tree (a clone of HEAD), as a newcomer runs it, on each
 # release: see tests/matrix/run.sh.
 test-matrix:
-	@EXTRA_PACKAGES=debootstrap tests/install-deps.sh
+	@EXTRA_PACKAGES=debootstrap setup/install-deps.sh
 	tests/matrix/run.sh $(RELEASES)
 
 # Cost of fitting the CA list to a negotiated max_fragment_length.
@@ -226,7 +226,7 @@ bench/hsrate: bench/hsrate.c
 	$(CC) $(WARN) -O2 -g -o $@ $< $(SSL_LIBS)
 
 bench-deps:
-	@EXTRA_PACKAGES="wrk valgrind iproute2" tests/install-deps.sh
+	@EXTRA_PACKAGES="wrk valgrind iproute2" setup/install-deps.sh
 
 # make bench QUICK=1 runs a short version of every comparison.
 bench: bench-deps
@@ -241,12 +241,12 @@ install: module tools
 	install -m 644 $(PROBE).1 $(DESTDIR)$(MANDIR)/man1/tlsinterop-probe.1
 
 # The Debian package, built from a clean copy of the tracked files (see
-# tools/make-deb.sh); deb-deps prints the apt-get line for what is missing.
+# packaging/make-deb.sh); deb-deps prints the apt-get line for what is missing.
 deb:
-	@tools/make-deb.sh $(DEB_DIST)
+	@packaging/make-deb.sh $(DEB_DIST)
 
 deb-deps:
-	@tools/make-deb.sh --deps-only
+	@packaging/make-deb.sh --deps-only
 
 # The probe's manual in docs/, rendered from its man page.
 docs: docs/tlsinterop-probe.md
@@ -256,10 +256,10 @@ docs/tlsinterop-probe.md: tools/tlsinterop-probe.1 docs/render-manual.sh
 
 demo: deps
 	$(MAKE) all
-	@$(PYTHON) tests/demo.py start --port $(DEMO_PORT)
+	@$(PYTHON) demo/demo.py start --port $(DEMO_PORT)
 
 demo-stop:
-	@$(PYTHON) tests/demo.py stop
+	@$(PYTHON) demo/demo.py stop
 
 clean:
 	rm -rf $(MOD_DIR)/.libs $(MOD_DIR)/*.la $(MOD_DIR)/*.lo $(MOD_DIR)/*.slo \

@@ -30,7 +30,7 @@ PACKAGE = "libapache2-mod-tlsinterop"
 MODULE_PATH = "/usr/lib/apache2/modules/mod_tlsinterop.so"
 DOC = "usr/share/doc/" + PACKAGE
 # What make deb needs besides the build dependencies, and which package
-# tests/install-deps.sh installs for each.
+# setup/install-deps.sh installs for each.
 TOOLS = {"dpkg-buildpackage": "dpkg-dev", "dh": "debhelper",
          "dh_apache2": "apache2-dev", "lintian": "lintian",
          "fakeroot": "fakeroot", "git": "git"}
@@ -87,7 +87,7 @@ def build(tmp_root):
     missing = sorted({pkg for tool, pkg in TOOLS.items()
                       if shutil.which(tool) is None})
     assert not missing, ("packaging tools missing (make test installs them "
-                         "with tests/install-deps.sh): " + " ".join(missing))
+                         "with setup/install-deps.sh): " + " ".join(missing))
     tree = clone(tmp_root, "deb-clone")
     start = time.monotonic()
     res = run(["make", "deb"], cwd=tree, env=make_env(), timeout=900)

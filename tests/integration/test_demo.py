@@ -1,4 +1,4 @@
-"""make demo: tests/demo.py starts its httpd, shows what it promises, leaves
+"""make demo: demo/demo.py starts its httpd, shows what it promises, leaves
 the server running with commands that work, and stops it.
 
 The demo prints what its clients really did, so these checks fail when the
@@ -19,7 +19,7 @@ import pytest
 from harness import httpd as httpd_mod
 from harness.httpd import free_port, wait_port
 
-DEMO = os.path.join(httpd_mod.REPO, "tests", "demo.py")
+DEMO = os.path.join(httpd_mod.REPO, "demo", "demo.py")
 
 
 def free_run(count):
@@ -72,7 +72,7 @@ def test_what_it_showed_before_is_still_there(demo):
                      r"split across \d+ records$" % (port + 1), out, re.M), out
     assert re.search(r"^  port %d: ok: TLSv1\.2, " % port, out, re.M), out
     assert re.search(r"^  port %d: ok$" % port, out, re.M), out
-    assert re.search(r"^  localhost:%d \(.*\): CA list trimmed from 300 names"
+    assert re.search(r"^  TLSI0032: localhost:%d \(.*\): CA list trimmed from 300 names"
                      % port, out, re.M), out
 
 

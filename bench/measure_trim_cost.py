@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """How long mod_tlsinterop takes at start-up to fit a large CA list.
 
-    tests/measure_trim_cost.py [COUNT]     (default 10000)
+    bench/measure_trim_cost.py [COUNT]     (default 10000)
 
 Makes a bundle of COUNT CAs, starts a private httpd whose vhost trusts it,
 and prints what the module logs at debug level: the time its init_server
@@ -16,7 +16,8 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "tests"))
 
 from harness import httpd as httpd_mod  # noqa: E402
 from harness import names, pki as pki_mod, vhosts  # noqa: E402

@@ -4,8 +4,8 @@
 # fails), and put the .deb, .changes, .buildinfo and source package in DIST
 # (default dist/, which .gitignore ignores).  Nothing is built in the tree.
 #
-#   tools/make-deb.sh [DIST]
-#   tools/make-deb.sh --deps-only    (make deb-deps) only check that the
+#   packaging/make-deb.sh [DIST]
+#   packaging/make-deb.sh --deps-only    (make deb-deps) only check that the
 #                                    packages needed are installed
 #
 # Missing packages are not installed: the apt-get line to run is printed.

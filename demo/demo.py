@@ -16,13 +16,15 @@ covers, and how learning covers one it did not.
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "tests"))
 
 from harness import httpd as httpd_mod  # noqa: E402
 from harness import http1, names, pki as pki_mod, tls, vhosts  # noqa: E402
@@ -144,7 +146,9 @@ def module_lines(log, port=None):
             continue
         message = line.split("] ", 3)[-1]
         vhost = "localhost:%d " % port if port else "localhost:"
-        if message.startswith(vhost) == bool(port):
+        # after the message ID (TLSI0032: ...)
+        body = re.sub(r"^TLSI\d{4}: ", "", message)
+        if body.startswith(vhost) == bool(port):
             out.append(message)
     return out
 
