@@ -37,7 +37,7 @@ typedef struct {
     slot_t *slots;
     int capacity, used;
     apr_hash_t *by_vhost;       /* "host:port" -> int slot, process pool */
-} retained_t;
+} counter_memory_t;
 
 /* This process's view; children inherit the mapping across fork(). */
 static slot_t *slots;
@@ -63,7 +63,7 @@ static const char *const names[TLSI_CNT_COUNT] = {
 
 /* Room for at least needed slots; a larger segment keeps what was counted
  * (increments that old children make after the copy are lost). */
-static apr_status_t reserve(retained_t *kept, int needed, server_rec *base)
+static apr_status_t reserve(counter_memory_t *kept, int needed, server_rec *base)
 {
     apr_shm_t *shm;
     int capacity = kept->capacity ? kept->capacity : MIN_CAPACITY;
@@ -102,7 +102,7 @@ static apr_status_t reserve(retained_t *kept, int needed, server_rec *base)
 
 apr_status_t tlsi_counters_init(apr_pool_t *pconf, server_rec *base)
 {
-    retained_t *kept = ap_retained_data_get(RETAINED_KEY);
+    counter_memory_t *kept = ap_retained_data_get(RETAINED_KEY);
     server_rec *s;
     int count = 0;
 

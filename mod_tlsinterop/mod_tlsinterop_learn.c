@@ -66,7 +66,7 @@ typedef struct {
  * deleted in between is noticed. */
 typedef struct {
     apr_hash_t *saved;
-} retained_t;
+} saved_files_t;
 
 static generation_t *generation_of(apr_pool_t *pconf)
 {
@@ -84,9 +84,9 @@ static generation_t *generation_of(apr_pool_t *pconf)
     return g;
 }
 
-static retained_t *retained(void)
+static saved_files_t *retained(void)
 {
-    retained_t *r = ap_retained_data_get(SAVED_KEY);
+    saved_files_t *r = ap_retained_data_get(SAVED_KEY);
 
     if (r == NULL) {
         r = ap_retained_data_create(SAVED_KEY, sizeof(*r));

@@ -29,11 +29,11 @@ typedef struct {
     double deadline;
     char buf[16384];
     size_t start, end;
-} reader_t;
+} http_reader_t;
 
 /* More bytes into the buffer: 1, 0 at the end of the stream, -1 on error
  * or timeout. */
-static int fill(reader_t *r)
+static int fill(http_reader_t *r)
 {
     double left = r->deadline - probe_now();
     int n;
@@ -56,7 +56,7 @@ static int fill(reader_t *r)
 }
 
 /* The next line, without its CRLF, in line (truncated to size). */
-static int read_line(reader_t *r, char *line, size_t size, size_t *total)
+static int read_line(http_reader_t *r, char *line, size_t size, size_t *total)
 {
     for (;;) {
         char *eol = memchr(r->buf + r->start, '\n', r->end - r->start);
@@ -80,7 +80,7 @@ static int read_line(reader_t *r, char *line, size_t size, size_t *total)
     }
 }
 
-static int skip(reader_t *r, long count)
+static int skip(http_reader_t *r, long count)
 {
     while (count > 0) {
         size_t have = r->end - r->start;
@@ -100,7 +100,7 @@ static int skip(reader_t *r, long count)
     return 0;
 }
 
-static int skip_chunked(reader_t *r)
+static int skip_chunked(http_reader_t *r)
 {
     char line[256];
     size_t total = 0;
@@ -157,7 +157,7 @@ int probe_http_get(SSL *ssl, int fd, const char *host, const char *path,
                    const char *agent, int timeout, probe_response_t *resp,
                    char *err, size_t errlen)
 {
-    reader_t r;
+    http_reader_t r;
     char req[4096], line[1024];
     long length = -1;
     int chunked = 0, http10, status, n;

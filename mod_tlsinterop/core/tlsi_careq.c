@@ -9,6 +9,7 @@
 
 #include "tlsi_careq.h"
 #include "tlsi_ossl.h"
+#include "tlsi_wire.h"
 
 #define SSL3_MT_CERTIFICATE_REQUEST_TYPE 13
 #define EXT_SIGNATURE_ALGORITHMS 13
@@ -67,74 +68,22 @@ apr_size_t tlsi_cr_size(const tlsi_cr_shape_t *shape, apr_size_t names_len)
     return s12 > s13 ? s12 : s13;
 }
 
-/* A bounds-checked reader over a byte range. */
-typedef struct {
-    const unsigned char *p;
-    apr_size_t left;
-} reader_t;
-
-static int read_u8(reader_t *r, apr_size_t *v)
-{
-    if (r->left < 1) {
-        return 0;
-    }
-    *v = r->p[0];
-    r->p += 1;
-    r->left -= 1;
-    return 1;
-}
-
-static int read_u16(reader_t *r, apr_size_t *v)
-{
-    if (r->left < 2) {
-        return 0;
-    }
-    *v = ((apr_size_t)r->p[0] << 8) | r->p[1];
-    r->p += 2;
-    r->left -= 2;
-    return 1;
-}
-
-static int read_u24(reader_t *r, apr_size_t *v)
-{
-    if (r->left < 3) {
-        return 0;
-    }
-    *v = ((apr_size_t)r->p[0] << 16) | ((apr_size_t)r->p[1] << 8) | r->p[2];
-    r->p += 3;
-    r->left -= 3;
-    return 1;
-}
-
-/* Split off the next len bytes of r into sub. */
-static int read_sub(reader_t *r, apr_size_t len, reader_t *sub)
-{
-    if (r->left < len) {
-        return 0;
-    }
-    sub->p = r->p;
-    sub->left = len;
-    r->p += len;
-    r->left -= len;
-    return 1;
-}
-
 /* A u16-prefixed vector that must take all of r. */
-static int read_whole_vec16(reader_t *r, reader_t *vec)
+static int read_whole_vec16(tlsi_wire_t *r, tlsi_wire_t *vec)
 {
     apr_size_t len;
 
-    return read_u16(r, &len) && read_sub(r, len, vec) && r->left == 0;
+    return tlsi_wire_uint(r, 2, &len) && tlsi_wire_sub(r, len, vec) && tlsi_wire_left(r) == 0;
 }
 
-static int parse_names(reader_t *names, tlsi_cr_info_t *info)
+static int parse_names(tlsi_wire_t *names, tlsi_cr_info_t *info)
 {
-    info->names_len = names->left;
-    while (names->left > 0) {
+    info->names_len = tlsi_wire_left(names);
+    while (tlsi_wire_left(names) > 0) {
         apr_size_t len;
-        reader_t der;
+        tlsi_wire_t der;
 
-        if (!read_u16(names, &len) || len == 0 || !read_sub(names, len, &der)) {
+        if (!tlsi_wire_uint(names, 2, &len) || len == 0 || !tlsi_wire_sub(names, len, &der)) {
             return 0;
         }
         info->ca_names++;
@@ -142,25 +91,25 @@ static int parse_names(reader_t *names, tlsi_cr_info_t *info)
     return 1;
 }
 
-static int parse_sigalgs(reader_t *sigalgs, tlsi_cr_info_t *info)
+static int parse_sigalgs(tlsi_wire_t *sigalgs, tlsi_cr_info_t *info)
 {
-    if (sigalgs->left % 2 != 0) {
+    if (tlsi_wire_left(sigalgs) % 2 != 0) {
         return 0;
     }
-    info->sigalgs = (unsigned int)(sigalgs->left / 2);
+    info->sigalgs = (unsigned int)(tlsi_wire_left(sigalgs) / 2);
     return 1;
 }
 
-static int parse_tls12(reader_t *body, tlsi_cr_info_t *info)
+static int parse_tls12(tlsi_wire_t *body, tlsi_cr_info_t *info)
 {
     apr_size_t len;
-    reader_t types, sigalgs, names;
+    tlsi_wire_t types, sigalgs, names;
 
-    if (!read_u8(body, &len) || !read_sub(body, len, &types)) {
+    if (!tlsi_wire_uint(body, 1, &len) || !tlsi_wire_sub(body, len, &types)) {
         return 0;
     }
     info->cert_types = (unsigned int)len;
-    if (!read_u16(body, &len) || !read_sub(body, len, &sigalgs)
+    if (!tlsi_wire_uint(body, 2, &len) || !tlsi_wire_sub(body, len, &sigalgs)
         || !parse_sigalgs(&sigalgs, info)) {
         return 0;
     }
@@ -172,36 +121,36 @@ static int parse_tls12(reader_t *body, tlsi_cr_info_t *info)
  * extension may appear twice, and neither list may be empty.  A message
  * breaking those rules is not one the size model describes.
  */
-static int parse_tls13(reader_t *body, tlsi_cr_info_t *info)
+static int parse_tls13(tlsi_wire_t *body, tlsi_cr_info_t *info)
 {
     apr_size_t len;
-    reader_t context, exts;
+    tlsi_wire_t context, exts;
     int seen_sigalgs = 0, seen_authorities = 0;
 
-    if (!read_u8(body, &len) || !read_sub(body, len, &context)) {
+    if (!tlsi_wire_uint(body, 1, &len) || !tlsi_wire_sub(body, len, &context)) {
         return 0;
     }
     info->context_len = len;
     if (!read_whole_vec16(body, &exts)) {
         return 0;
     }
-    while (exts.left > 0) {
+    while (tlsi_wire_left(&exts) > 0) {
         apr_size_t type;
-        reader_t data, vec;
+        tlsi_wire_t data, vec;
 
-        if (!read_u16(&exts, &type) || !read_u16(&exts, &len)
-            || !read_sub(&exts, len, &data)) {
+        if (!tlsi_wire_uint(&exts, 2, &type) || !tlsi_wire_uint(&exts, 2, &len)
+            || !tlsi_wire_sub(&exts, len, &data)) {
             return 0;
         }
         if (type == EXT_SIGNATURE_ALGORITHMS) {
             if (seen_sigalgs++ || !read_whole_vec16(&data, &vec)
-                || vec.left == 0 || !parse_sigalgs(&vec, info)) {
+                || tlsi_wire_left(&vec) == 0 || !parse_sigalgs(&vec, info)) {
                 return 0;
             }
         }
         else if (type == EXT_CERTIFICATE_AUTHORITIES) {
             if (seen_authorities++ || !read_whole_vec16(&data, &vec)
-                || vec.left == 0 || !parse_names(&vec, info)) {
+                || tlsi_wire_left(&vec) == 0 || !parse_names(&vec, info)) {
                 return 0;
             }
         }
@@ -215,15 +164,16 @@ static int parse_tls13(reader_t *body, tlsi_cr_info_t *info)
 int tlsi_cr_parse(const unsigned char *msg, apr_size_t len, int tls13,
                   tlsi_cr_info_t *info)
 {
-    reader_t r = { msg, len }, body;
+    tlsi_wire_t r, body;
     apr_size_t type, body_len;
 
     memset(info, 0, sizeof(*info));
+    tlsi_wire_init(&r, msg, len);
     info->tls13 = tls13;
     info->msg_len = len;
-    if (!read_u8(&r, &type) || type != SSL3_MT_CERTIFICATE_REQUEST_TYPE
-        || !read_u24(&r, &body_len) || body_len != r.left
-        || !read_sub(&r, body_len, &body)) {
+    if (!tlsi_wire_uint(&r, 1, &type) || type != SSL3_MT_CERTIFICATE_REQUEST_TYPE
+        || !tlsi_wire_uint(&r, 3, &body_len) || body_len != tlsi_wire_left(&r)
+        || !tlsi_wire_sub(&r, body_len, &body)) {
         return 0;
     }
     return tls13 ? parse_tls13(&body, info) : parse_tls12(&body, info);

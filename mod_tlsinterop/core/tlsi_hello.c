@@ -12,58 +12,9 @@
 
 #include "tlsi_hello.h"
 #include "tlsi_ossl.h"
+#include "tlsi_wire.h"
 
 #define CLIENT_HELLO 1
-
-/* A window onto the message: every read checks what is left. */
-typedef struct {
-    const unsigned char *at, *end;
-} reader_t;
-
-static int left(const reader_t *r, size_t n)
-{
-    return (size_t)(r->end - r->at) >= n;
-}
-
-static int u8(reader_t *r, unsigned int *v)
-{
-    if (!left(r, 1)) {
-        return 0;
-    }
-    *v = r->at[0];
-    r->at += 1;
-    return 1;
-}
-
-static int u16(reader_t *r, unsigned int *v)
-{
-    if (!left(r, 2)) {
-        return 0;
-    }
-    *v = (unsigned int)r->at[0] << 8 | r->at[1];
-    r->at += 2;
-    return 1;
-}
-
-/* The next len bytes as a reader of their own. */
-static int sub(reader_t *r, size_t len, reader_t *out)
-{
-    if (!left(r, len)) {
-        return 0;
-    }
-    out->at = r->at;
-    out->end = r->at + len;
-    r->at += len;
-    return 1;
-}
-
-/* A vector with a length prefix of width bytes (1 or 2). */
-static int vector(reader_t *r, int width, reader_t *out)
-{
-    unsigned int len;
-
-    return (width == 1 ? u8(r, &len) : u16(r, &len)) && sub(r, len, out);
-}
 
 int tlsi_hello_is_grease(unsigned int value)
 {
@@ -71,16 +22,16 @@ int tlsi_hello_is_grease(unsigned int value)
 }
 
 /* A list of 16-bit values, GREASE counted and left out. */
-static int values(reader_t *r, tlsi_hello_t *hello, unsigned short *out,
+static int values(tlsi_wire_t *r, tlsi_hello_t *hello, unsigned short *out,
                   int max, int *count)
 {
-    unsigned int v;
+    apr_size_t v;
 
-    if ((r->end - r->at) % 2 != 0) {
+    if (tlsi_wire_left(r) % 2 != 0) {
         return 0;
     }
-    while (left(r, 2)) {
-        u16(r, &v);
+    while (tlsi_wire_left(r) >= 2) {
+        tlsi_wire_uint(r, 2, &v);
         if (tlsi_hello_is_grease(v)) {
             hello->grease = 1;
             continue;
@@ -93,16 +44,16 @@ static int values(reader_t *r, tlsi_hello_t *hello, unsigned short *out,
     return 1;
 }
 
-static int supported_versions(reader_t *data, tlsi_hello_t *hello)
+static int supported_versions(tlsi_wire_t *data, tlsi_hello_t *hello)
 {
-    reader_t list;
-    unsigned int v;
+    tlsi_wire_t list;
+    apr_size_t v;
 
-    if (!vector(data, 1, &list) || (list.end - list.at) % 2 != 0) {
+    if (!tlsi_wire_vector(data, 1, &list) || tlsi_wire_left(&list) % 2 != 0) {
         return 0;
     }
-    while (left(&list, 2)) {
-        u16(&list, &v);
+    while (tlsi_wire_left(&list) >= 2) {
+        tlsi_wire_uint(&list, 2, &v);
         if (tlsi_hello_is_grease(v)) {
             hello->grease = 1;
         }
@@ -113,20 +64,20 @@ static int supported_versions(reader_t *data, tlsi_hello_t *hello)
     return 1;
 }
 
-static int alpn(reader_t *data, tlsi_hello_t *hello)
+static int alpn(tlsi_wire_t *data, tlsi_hello_t *hello)
 {
-    reader_t list, first;
+    tlsi_wire_t list, first;
 
-    if (!vector(data, 2, &list)) {
+    if (!tlsi_wire_vector(data, 2, &list)) {
         return 0;
     }
-    if (list.at == list.end) {
+    if (tlsi_wire_left(&list) == 0) {
         return 1;
     }
-    if (!vector(&list, 1, &first)) {
+    if (!tlsi_wire_vector(&list, 1, &first)) {
         return 0;
     }
-    hello->alpn_len = (size_t)(first.end - first.at);
+    hello->alpn_len = tlsi_wire_left(&first);
     if (hello->alpn_len > 0) {
         hello->alpn_first = first.at[0];
         hello->alpn_last = first.end[-1];
@@ -134,9 +85,9 @@ static int alpn(reader_t *data, tlsi_hello_t *hello)
     return 1;
 }
 
-static int extension(unsigned int type, reader_t *data, tlsi_hello_t *hello)
+static int extension(apr_size_t type, tlsi_wire_t *data, tlsi_hello_t *hello)
 {
-    reader_t list;
+    tlsi_wire_t list;
 
     switch (type) {
     case TLSI_EXT_SERVER_NAME:
@@ -145,7 +96,7 @@ static int extension(unsigned int type, reader_t *data, tlsi_hello_t *hello)
     case TLSI_EXT_ALPN:
         return alpn(data, hello);
     case TLSI_EXT_SIGNATURE_ALGORITHMS:
-        return vector(data, 2, &list)
+        return tlsi_wire_vector(data, 2, &list)
                && values(&list, hello, hello->sigalgs, TLSI_HELLO_MAX_SIGALGS,
                          &hello->sigalg_count);
     case TLSI_EXT_SUPPORTED_VERSIONS:
@@ -159,36 +110,37 @@ static int extension(unsigned int type, reader_t *data, tlsi_hello_t *hello)
 int tlsi_hello_parse(const unsigned char *msg, size_t len,
                      tlsi_hello_t *hello)
 {
-    reader_t r = { msg, msg + len }, body, part, exts, data;
-    unsigned int type, value, length_high, length_low;
+    tlsi_wire_t r, body, part, exts, data;
+    apr_size_t type, value, length, legacy_version;
 
     memset(hello, 0, sizeof(*hello));
+    tlsi_wire_init(&r, msg, len);
     /* The header's 24-bit length covers exactly the rest. */
-    if (msg == NULL || !u8(&r, &type) || type != CLIENT_HELLO
-        || !u8(&r, &length_high) || !u16(&r, &length_low)
-        || !sub(&r, (size_t)length_high << 16 | length_low, &body)
-        || r.at != r.end) {
+    if (msg == NULL || !tlsi_wire_uint(&r, 1, &type) || type != CLIENT_HELLO
+        || !tlsi_wire_uint(&r, 3, &length) || !tlsi_wire_sub(&r, length, &body)
+        || tlsi_wire_left(&r) != 0) {
         return 0;
     }
-    if (!u16(&body, &hello->legacy_version)
-        || !sub(&body, 32, &part)                    /* random */
-        || !vector(&body, 1, &part)                  /* session id */
-        || part.end - part.at > 32
-        || !vector(&body, 2, &part)
+    if (!tlsi_wire_uint(&body, 2, &legacy_version)
+        || !tlsi_wire_sub(&body, 32, &part)                    /* random */
+        || !tlsi_wire_vector(&body, 1, &part)                  /* session id */
+        || tlsi_wire_left(&part) > 32
+        || !tlsi_wire_vector(&body, 2, &part)
         || !values(&part, hello, hello->ciphers, TLSI_HELLO_MAX_CIPHERS,
                    &hello->cipher_count)
-        || !vector(&body, 1, &part)) {               /* compression */
+        || !tlsi_wire_vector(&body, 1, &part)) {               /* compression */
         return 0;
     }
+    hello->legacy_version = (unsigned int)legacy_version;
     hello->version = hello->legacy_version;
-    if (body.at == body.end) {
+    if (tlsi_wire_left(&body) == 0) {
         return 1;                                    /* no extensions */
     }
-    if (!vector(&body, 2, &exts) || body.at != body.end) {
+    if (!tlsi_wire_vector(&body, 2, &exts) || tlsi_wire_left(&body) != 0) {
         return 0;
     }
-    while (exts.at != exts.end) {
-        if (!u16(&exts, &value) || !vector(&exts, 2, &data)) {
+    while (tlsi_wire_left(&exts) > 0) {
+        if (!tlsi_wire_uint(&exts, 2, &value) || !tlsi_wire_vector(&exts, 2, &data)) {
             return 0;
         }
         if (tlsi_hello_is_grease(value)) {

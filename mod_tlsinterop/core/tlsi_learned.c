@@ -361,9 +361,9 @@ typedef struct {
     int number;                 /* of the line last read */
     const char *line;
     apr_size_t len;
-} reader_t;
+} line_reader_t;
 
-static int next_line(reader_t *r)
+static int next_line(line_reader_t *r)
 {
     const char *eol;
 
@@ -382,7 +382,7 @@ static int next_line(reader_t *r)
 }
 
 /* A PEM block from its BEGIN line, which r has just read. */
-static const char *read_certificate(tlsi_learned_t *l, reader_t *r,
+static const char *read_certificate(tlsi_learned_t *l, line_reader_t *r,
                                     const tlsi_learned_entry_t *counts)
 {
     const char *block = r->line;
@@ -417,7 +417,7 @@ static const char *read_certificate(tlsi_learned_t *l, reader_t *r,
 const char *tlsi_learned_parse(tlsi_learned_t *l, const char *text,
                                apr_size_t len)
 {
-    reader_t r;
+    line_reader_t r;
     tlsi_learned_entry_t counts;
     int counts_line = 0;
     const char *err;
