@@ -173,6 +173,12 @@ class Httpd:
             "Mutex file:%s default" % self.path("run"),
             'ErrorLog "%s"' % self.error_log_path,
             "LogLevel %s" % self.loglevel,
+        ]
+        # TLSI_CORE_DIR=<dir> (writable by www-data, with ulimit -c
+        # unlimited): a crashing child leaves a core file there.
+        if os.environ.get("TLSI_CORE_DIR"):
+            lines.append('CoreDumpDirectory "%s"' % os.environ["TLSI_CORE_DIR"])
+        lines += [
             "User www-data",
             "Group www-data",
             "LoadModule mpm_%s_module %s/mod_mpm_%s.so" % (self.mpm, MODULES, self.mpm),

@@ -28,6 +28,20 @@ class CertReq:
 PHA_CONTEXT = 32
 
 
+# How an OpenSSL-based client (curl, splitcheck, s_client) reports that the
+# server refused its certificate, or its lack of one: a fatal alert, in the
+# handshake (TLS 1.2) or at the first read (TLS 1.3).  Any other failure
+# (a refused port, a timeout, a split message) is not a refusal.
+CERT_REFUSAL = re.compile(r"alert (unknown ca|certificate required|bad "
+                          r"certificate|certificate unknown|handshake "
+                          r"failure)", re.I)
+
+
+def refused_certificate(output):
+    """Whether output shows the server refusing the client's certificate."""
+    return bool(CERT_REFUSAL.search(output))
+
+
 def budgeted_size(crs):
     """The size a budget must hold for {version: CertReq} measured in the
     handshake: TLS 1.3's post-handshake request is PHA_CONTEXT larger."""

@@ -202,8 +202,9 @@ def test_learning_never_adds_a_name_nor_changes_trust(two_vhosts, pki):
     assert pki.ca_untrusted.rfc2253 not in names
     assert names[0] == pki.ca_last.rfc2253
     assert set(names) <= {c.rfc2253 for c in pki.list200}
-    assert curl_with_cert(ports["a"], pki.client_untrusted.path,
-                          pki.client_untrusted.key)[0] != 0
+    status_, _, err = curl_with_cert(ports["a"], pki.client_untrusted.path,
+                                     pki.client_untrusted.key)
+    assert status_ != 0 and tls.refused_certificate(err), err
     for port in ports.values():
         for client in (pki.client_first, pki.client_last):
             assert curl_with_cert(port, client.path, client.key)[0] == 0

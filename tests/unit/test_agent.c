@@ -150,14 +150,17 @@ static void *match_many(void *arg)
     return NULL;
 }
 
+/* As httpd uses them: one rule set, made at start-up, shared by every
+ * worker thread of a child. */
 static void matching_is_thread_safe(apr_pool_t *p)
 {
+    const tlsi_agent_rules_t *shared = tlsi_agent_rules_builtin(p);
     worker_t workers[4];
     pthread_t threads[4];
     int i;
 
     for (i = 0; i < 4; i++) {
-        workers[i].rules = tlsi_agent_rules_builtin(p);
+        workers[i].rules = shared;
         workers[i].wrong = 0;
         pthread_create(&threads[i], NULL, match_many, &workers[i]);
     }
