@@ -33,6 +33,12 @@ def counters(port):
     return values
 
 
+def vhost_counters(port, vhost_port):
+    """The counters of the vhost on vhost_port (any host name), by name."""
+    return {name: value for (name, vhost), value in counters(port).items()
+            if vhost and vhost.endswith(":%d" % vhost_port)}
+
+
 def settled(read, expected, timeout=10):
     """read() once it returns expected, or its last value after timeout
     seconds.  For a counter of something the client has already seen

@@ -10,6 +10,10 @@ CLIENTS = os.path.join(REPO, "tests", "clients")
 CERTREQ = re.compile(r"^<<< (TLS 1\.[0-3]), Handshake \[length ([0-9a-f]+)\], "
                      r"CertificateRequest", re.M)
 VERSION_FLAGS = {"1.2": "-tls1_2", "1.3": "-tls1_3"}
+# The versions every CertificateRequest test covers.
+VERSIONS = ["1.2", "1.3"]
+# The most plaintext one TLS record carries (RFC 8446 5.1).
+RECORD = 16384
 
 
 class CertReq:

@@ -10,8 +10,9 @@ import pytest
 from harness import tls, vhosts
 from harness.httpd import free_ports
 
-RECORD = 16384
-VERSIONS = ["1.2", "1.3"]
+VERSIONS = tls.VERSIONS
+RECORD = tls.RECORD
+
 
 PORT_NAMES = ["off", "disabled", "auto", "b4096", "b12288", "none", "prefer", "fits",
               "fits_off", "reqca", "reqca_off", "empty", "require"]

@@ -6,7 +6,7 @@ import time
 from harness import tls, vhosts
 from harness.httpd import free_port
 
-RECORD = 16384
+RECORD = tls.RECORD
 
 
 def names_of(certs):

@@ -14,8 +14,9 @@ import pytest
 from harness import tls, vhosts
 from harness.httpd import free_ports
 
-VERSIONS = ["1.2", "1.3"]
-RECORD = 16384
+VERSIONS = tls.VERSIONS
+RECORD = tls.RECORD
+
 PORT_NAMES = ["site", "off", "nss_off", "ja4", "tiny", "none", "require"]
 JA4 = re.compile(r"^t1[23][di]\d{4}[0-9a-z]{2}_[0-9a-f]{12}_[0-9a-f]{12}$")
 

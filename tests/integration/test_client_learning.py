@@ -127,9 +127,7 @@ def splitcheck(port, *args):
 
 
 def counters(site, port):
-    return {name: value for (name, vhost), value
-            in status.counters(site.ports["admin"]).items()
-            if vhost and vhost.endswith(":%d" % port)}
+    return status.vhost_counters(site.ports["admin"], port)
 
 
 def test_go_and_wget_refused_once_then_learned(site, gofilter):

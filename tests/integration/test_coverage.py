@@ -13,7 +13,8 @@ import pytest
 from harness import tls, vhosts
 from harness.httpd import free_ports
 
-VERSIONS = ["1.2", "1.3"]
+VERSIONS = tls.VERSIONS
+
 LABELS = ["first", "middle", "last"]
 
 

@@ -8,7 +8,8 @@ import pytest
 from harness import tls, vhosts
 from harness.httpd import free_ports
 
-VERSIONS = ["1.2", "1.3"]
+VERSIONS = tls.VERSIONS
+
 LENGTHS = [512, 1024, 2048, 4096]
 PORT_NAMES = ["fit", "nofit", "long", "medium", "chained"]
 

@@ -16,7 +16,8 @@ pytestmark = pytest.mark.dates
 from harness import status, tls, vhosts
 from harness.httpd import free_port, free_ports
 
-VERSIONS = ["1.2", "1.3"]
+VERSIONS = tls.VERSIONS
+
 TAG = "TLSInteropLearned:"
 
 
@@ -36,9 +37,7 @@ def curl_with_cert(port, cert, key):
 
 def counters(port, vhost_port):
     """The counters of the vhost on vhost_port, by name."""
-    key = "localhost:%d" % vhost_port
-    return {name: value for (name, vhost), value in status.counters(port).items()
-            if vhost == key}
+    return status.vhost_counters(port, vhost_port)
 
 
 def days_ago(days):

@@ -16,7 +16,8 @@ import pytest
 from harness import tls, vhosts
 from harness.httpd import free_ports
 
-RECORD = 16384
+RECORD = tls.RECORD
+
 SECURE = """<Location "/secure">
     SSLVerifyClient require
     SSLVerifyDepth 3
