@@ -47,18 +47,34 @@ static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
     return tlsi_config_pre_config(pconf, plog, ptemp);
 }
 
-/* After mod_ssl's, which runs the per-vhost start-up steps. */
+/*
+ * After mod_ssl's, which ran the per-vhost start-up steps (init_server):
+ * the one place that stores what each subsystem prepares for an SSL vhost
+ * into its start-up state, then starts the generation's learning.
+ */
 static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
-                       server_rec *s)
+                       server_rec *base)
 {
+    apr_array_header_t *timeouts;
+    server_rec *s;
+
     (void)plog;
-    if (tlsi_counters_init(pconf, s) != APR_SUCCESS) {
+    if (tlsi_counters_init(pconf, base) != APR_SUCCESS) {
         return DONE;
     }
-    tlsi_conn_prepare(pconf, ptemp, s);
-    tlsi_learn_start_generation(pconf, s);
+    timeouts = tlsi_conn_timeouts(ptemp, base);
+    for (s = base; s != NULL; s = s->next) {
+        tlsi_srv_state_t *state = tlsi_srv_state(s);
+
+        if (state == NULL) {
+            continue;
+        }
+        state->counter_slot = tlsi_counters_slot(pconf, s);
+        state->request = tlsi_conn_settings(pconf, s, timeouts);
+    }
+    tlsi_learn_start_generation(pconf, base);
     if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
-        tlsi_log_startup(ptemp, s);
+        tlsi_log_startup(ptemp, base);
     }
     return OK;
 }

@@ -24,28 +24,34 @@
 
 extern module AP_MODULE_DECLARE_DATA tlsinterop_module;
 
-/*
- * What the module works out for a server at start-up: written only by the
- * post_config hooks (and mod_ssl's init_server, which runs inside them),
- * then read by the request and handshake paths.  Only servers mod_ssl set
- * up a context for (SSL vhosts) have one: tlsi_srv_state() is NULL for
- * the others, and the module leaves their requests alone.  The directive
- * values (tlsi_srv_conf_t) are never written once the configuration is
- * read.
- */
-typedef struct tlsi_srv_state {
-    int counter_slot;                  /* its slot in tlsi_counters */
-    /* The Keep-Alive timeouts it may announce (mod_tlsinterop_conn), and
-     * what each needs, by the same index; NULL when the margin is off. */
+/* What a server's request path needs, made once per generation by
+ * tlsi_conn_settings(). */
+typedef struct tlsi_request_settings {
+    /* The legacy-agent rules in force (NULL for none, or when the module
+     * is off) and the Keep-Alive margin (TLSI_MARGIN_OFF likewise). */
+    const tlsi_agent_rules_t *rules;
+    int margin;
+    /* The Keep-Alive timeouts the server may announce, and what each
+     * needs, by the same index; NULL when the margin is off. */
     struct tlsi_hints *hint_set;
     struct tlsi_hint *hints;
-    /* For the request path: the legacy-agent rules in force (NULL for
-     * none, or when the module is off) and the margin (TLSI_MARGIN_OFF
-     * likewise). */
-    const tlsi_agent_rules_t *request_rules;
-    int request_margin;
+} tlsi_request_settings_t;
+
+/*
+ * What the module works out for a server at start-up.  Only servers mod_ssl
+ * set up a context for (SSL vhosts) have one: tlsi_srv_state() is NULL for
+ * the others, and the module leaves their requests alone.  Two writers,
+ * each once per generation: mod_ssl's init_server makes it and says what
+ * the context is (mod_tlsinterop_startup); then the module's post_config
+ * (mod_tlsinterop.c) stores what each subsystem prepares for the server.
+ * After that it is only read.  The directive values (tlsi_srv_conf_t) are
+ * never written once the configuration is read.
+ */
+typedef struct tlsi_srv_state {
     int tls_vhost;                     /* mod_ssl set up a server context */
     int ca_trimmed;                    /* and its advertised list was cut */
+    int counter_slot;                  /* its slot in tlsi_counters */
+    tlsi_request_settings_t request;
 } tlsi_srv_state_t;
 
 /* A server's directive values, defaults not applied. */

@@ -93,8 +93,8 @@ typedef struct {
  * have no state), requests cost nothing more. */
 static int has_work(const tlsi_srv_state_t *srv)
 {
-    return srv != NULL && (srv->request_rules != NULL
-                           || srv->request_margin != TLSI_MARGIN_OFF);
+    return srv != NULL && (srv->request.rules != NULL
+                           || srv->request.margin != TLSI_MARGIN_OFF);
 }
 
 /* The module's state for c, or NULL before applies() first made it. */
@@ -194,8 +194,8 @@ static const tlsi_agent_rule_t *record_rule(request_rec *r,
         rule = recorded_rule(prev);
     }
     if (rule == NULL) {
-        rule = srv->request_rules != NULL
-               ? match_agent(r, srv->request_rules) : NULL;
+        rule = srv->request.rules != NULL
+               ? match_agent(r, srv->request.rules) : NULL;
         if (rule != NULL) {
             tlsi_count(r->server, TLSI_CNT_LEGACY_MATCHES);
         }
@@ -321,10 +321,10 @@ static const struct tlsi_hint *find_hint(const request_rec *r,
 
     if (state->hint_server != r->server) {
         int seconds = tlsi_hint_seconds(enforced_timeout(r),
-                                        srv->request_margin);
-        int at = tlsi_hints_find(srv->hint_set, seconds);
+                                        srv->request.margin);
+        int at = tlsi_hints_find(srv->request.hint_set, seconds);
 
-        state->hint = at >= 0 ? &srv->hints[at] : NULL;
+        state->hint = at >= 0 ? &srv->request.hints[at] : NULL;
         state->hint_server = r->server;
     }
     return state->hint;
@@ -387,7 +387,7 @@ static const struct tlsi_hint *decide(request_rec *r, hint_undo_t *undo)
         force_close(r);
         return NULL;
     }
-    if (srv->request_margin == TLSI_MARGIN_OFF) {
+    if (srv->request.margin == TLSI_MARGIN_OFF) {
         return NULL;
     }
     hint = find_hint(r, srv);
@@ -485,7 +485,7 @@ static OUT_OF_LINE void add_filter(request_rec *r,
     if (recorded_rule(r) == NULL && applies(r) == NULL) {
         return;
     }
-    if (srv->request_margin == TLSI_MARGIN_OFF
+    if (srv->request.margin == TLSI_MARGIN_OFF
         && agent_rule(r, srv) == NULL) {
         return;
     }
@@ -584,27 +584,26 @@ int tlsi_conn_pre_close(conn_rec *c)
     return OK;
 }
 
-/* Add a hint for an enforced timeout to srv, unless it has one for the
- * same number of seconds or none is left after the margin. */
-static void add_hint(apr_pool_t *p, server_rec *s, tlsi_srv_state_t *srv,
-                     apr_interval_time_t enforced, int margin)
+/* Add a hint for an enforced timeout to settings, unless it has one for
+ * the same number of seconds or none is left after the margin. */
+static void add_hint(apr_pool_t *p, server_rec *s,
+                     tlsi_request_settings_t *settings,
+                     apr_interval_time_t enforced)
 {
-    int seconds = tlsi_hint_seconds(enforced, margin);
-    int at = tlsi_hints_add(srv->hint_set, seconds);
+    int seconds = tlsi_hint_seconds(enforced, settings->margin);
+    int at = tlsi_hints_add(settings->hint_set, seconds);
     struct tlsi_hint *hint;
 
-    if (at < 0 || srv->hints[at].server != NULL) {
+    if (at < 0 || settings->hints[at].server != NULL) {
         return;
     }
-    hint = &srv->hints[at];
+    hint = &settings->hints[at];
     hint->server = apr_pmemdup(p, s, sizeof(*s));
     hint->server->keep_alive_timeout = apr_time_from_sec(seconds);
     hint->fate = apr_psprintf(p, "keep-alive timeout=%d", seconds);
 }
 
-/* The distinct KeepAliveTimeouts of all servers: a handful. */
-static apr_array_header_t *distinct_timeouts(apr_pool_t *p,
-                                            const server_rec *base)
+apr_array_header_t *tlsi_conn_timeouts(apr_pool_t *p, const server_rec *base)
 {
     apr_array_header_t *found = apr_array_make(p, 4,
                                                sizeof(apr_interval_time_t));
@@ -626,60 +625,45 @@ static apr_array_header_t *distinct_timeouts(apr_pool_t *p,
 }
 
 /*
- * The timeouts an SSL vhost's connections may be enforced: its own
+ * The timeout a connection is held to after a response is s's
  * KeepAliveTimeout if it sets one, else that of whichever server is first
  * on the connection's address (one of the distinct timeouts of all
  * servers).  For each, the hint is made once here, so that a request
  * copies and formats nothing.  Time and memory grow with the SSL vhosts
  * times the distinct timeouts, not with the square of all servers.
  */
-void tlsi_conn_prepare(apr_pool_t *pconf, apr_pool_t *ptemp,
-                       server_rec *base)
+tlsi_request_settings_t tlsi_conn_settings(apr_pool_t *pconf, server_rec *s,
+                                           const apr_array_header_t *timeouts)
 {
-    apr_array_header_t *timeouts = NULL;
-    server_rec *s;
+    const tlsi_srv_conf_t *conf = tlsi_srv_conf(s);
+    const tlsi_agent_rules_t *rules = tlsi_agents(conf);
+    tlsi_request_settings_t settings = { NULL, TLSI_MARGIN_OFF, NULL, NULL };
     int i;
 
-    for (s = base; s != NULL; s = s->next) {
-        const tlsi_srv_conf_t *conf = tlsi_srv_conf(s);
-        tlsi_srv_state_t *srv = tlsi_srv_state(s);
-        const tlsi_agent_rules_t *rules;
-        int margin;
-
-        if (srv == NULL) {
-            continue;
-        }
-        rules = tlsi_agents(conf);
-        margin = tlsi_keepalive_margin(conf);
-        srv->hint_set = NULL;
-        srv->request_rules = NULL;
-        srv->request_margin = TLSI_MARGIN_OFF;
-        if (!tlsi_enabled(conf)) {
-            continue;
-        }
-        if (rules != NULL && rules->rules->nelts > 0) {
-            srv->request_rules = rules;
-        }
-        srv->request_margin = margin;
-        if (margin == TLSI_MARGIN_OFF) {
-            continue;
-        }
-        if (s->keep_alive_timeout_set) {
-            srv->hint_set = tlsi_hints_make(pconf, 1);
-            srv->hints = apr_pcalloc(pconf, sizeof(*srv->hints));
-            add_hint(pconf, s, srv, s->keep_alive_timeout, margin);
-            continue;
-        }
-        if (timeouts == NULL) {
-            timeouts = distinct_timeouts(ptemp, base);
-        }
-        srv->hint_set = tlsi_hints_make(pconf, timeouts->nelts);
-        srv->hints = apr_pcalloc(pconf, sizeof(*srv->hints) * timeouts->nelts);
-        for (i = 0; i < timeouts->nelts; i++) {
-            add_hint(pconf, s, srv,
-                     APR_ARRAY_IDX(timeouts, i, apr_interval_time_t), margin);
-        }
+    if (!tlsi_enabled(conf)) {
+        return settings;
     }
+    if (rules != NULL && rules->rules->nelts > 0) {
+        settings.rules = rules;
+    }
+    settings.margin = tlsi_keepalive_margin(conf);
+    if (settings.margin == TLSI_MARGIN_OFF) {
+        return settings;
+    }
+    if (s->keep_alive_timeout_set) {
+        settings.hint_set = tlsi_hints_make(pconf, 1);
+        settings.hints = apr_pcalloc(pconf, sizeof(*settings.hints));
+        add_hint(pconf, s, &settings, s->keep_alive_timeout);
+        return settings;
+    }
+    settings.hint_set = tlsi_hints_make(pconf, timeouts->nelts);
+    settings.hints = apr_pcalloc(pconf,
+                                 sizeof(*settings.hints) * timeouts->nelts);
+    for (i = 0; i < timeouts->nelts; i++) {
+        add_hint(pconf, s, &settings,
+                 APR_ARRAY_IDX(timeouts, i, apr_interval_time_t));
+    }
+    return settings;
 }
 
 void tlsi_conn_register_filter(void)

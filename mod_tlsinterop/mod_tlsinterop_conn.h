@@ -23,6 +23,8 @@
 
 #include "httpd.h"
 
+#include "mod_tlsinterop_config.h"
+
 /* Per-request environment variables, for LogFormat's %{...}e. */
 #define TLSI_ENV_AGENT_RULE "TLSINTEROP_AGENT_RULE"
 #define TLSI_ENV_CONNECTION "TLSINTEROP_CONNECTION"
@@ -42,8 +44,13 @@ int tlsi_conn_log_transaction(request_rec *r);
 /* pre_close_connection: likewise for an idle connection a restart closes. */
 int tlsi_conn_pre_close(conn_rec *c);
 
-/* post_config: make what each SSL vhost's requests need ready-made. */
-void tlsi_conn_prepare(apr_pool_t *pconf, apr_pool_t *ptemp,
-                       server_rec *base);
+/* The distinct KeepAliveTimeouts of all servers (a handful), for
+ * tlsi_conn_settings(). */
+apr_array_header_t *tlsi_conn_timeouts(apr_pool_t *p, const server_rec *base);
+
+/* post_config: what an SSL vhost's requests need, ready-made (hints from
+ * pconf). */
+tlsi_request_settings_t tlsi_conn_settings(apr_pool_t *pconf, server_rec *s,
+                                           const apr_array_header_t *timeouts);
 
 #endif /* MOD_TLSINTEROP_CONN_H */

@@ -100,44 +100,50 @@ static apr_status_t reserve(counter_memory_t *kept, int needed, server_rec *base
     return APR_SUCCESS;
 }
 
-apr_status_t tlsi_counters_init(apr_pool_t *pconf, server_rec *base)
+static counter_memory_t *memory(void)
 {
     counter_memory_t *kept = ap_retained_data_get(RETAINED_KEY);
-    server_rec *s;
-    int count = 0;
 
     if (kept == NULL) {
         kept = ap_retained_data_create(RETAINED_KEY, sizeof(*kept));
         kept->by_vhost = apr_hash_make(ap_pglobal);
     }
+    return kept;
+}
+
+apr_status_t tlsi_counters_init(apr_pool_t *pconf, server_rec *base)
+{
+    counter_memory_t *kept = memory();
+    server_rec *s;
+    int count = 0;
+
+    (void)pconf;
     /* Only SSL vhosts have start-up state, and only they count. */
     for (s = base; s != NULL; s = s->next) {
         count += tlsi_srv_state(s) != NULL;
     }
     reserve(kept, kept->used + count, base);
-
-    for (s = base; s != NULL; s = s->next) {
-        const char *key;
-        int *slot;
-
-        if (tlsi_srv_state(s) == NULL) {
-            continue;
-        }
-        key = tlsi_vhost_key(pconf, s);
-        slot = apr_hash_get(kept->by_vhost, key, APR_HASH_KEY_STRING);
-
-        if (slot == NULL) {
-            slot = apr_palloc(ap_pglobal, sizeof(*slot));
-            *slot = kept->used++;
-            apr_hash_set(kept->by_vhost, apr_pstrdup(ap_pglobal, key),
-                         APR_HASH_KEY_STRING, slot);
-        }
-        /* Servers with one host:port share their counters. */
-        tlsi_srv_state(s)->counter_slot = *slot;
-    }
     slots = kept->slots;
     slot_count = kept->used;
     return APR_SUCCESS;
+}
+
+int tlsi_counters_slot(apr_pool_t *pconf, const server_rec *s)
+{
+    counter_memory_t *kept = memory();
+    const char *key = tlsi_vhost_key(pconf, s);
+    int *slot = apr_hash_get(kept->by_vhost, key, APR_HASH_KEY_STRING);
+
+    /* Servers with one host:port share their counters. */
+    if (slot == NULL) {
+        slot = apr_palloc(ap_pglobal, sizeof(*slot));
+        *slot = kept->used++;
+        apr_hash_set(kept->by_vhost, apr_pstrdup(ap_pglobal, key),
+                     APR_HASH_KEY_STRING, slot);
+    }
+    slots = kept->slots;
+    slot_count = kept->used;
+    return *slot;
 }
 
 static apr_uint64_t *counter(const server_rec *s, tlsi_counter_e which)

@@ -37,9 +37,13 @@ typedef enum {
     TLSI_CNT_COUNT
 } tlsi_counter_e;
 
-/* post_config: a slot for each server.  Falls back to per-process
- * counters (with a warning) if shared memory cannot be had. */
+/* post_config: room for a slot for each SSL vhost.  Falls back to
+ * per-process counters (with a warning) if shared memory cannot be had. */
 apr_status_t tlsi_counters_init(apr_pool_t *pconf, server_rec *base);
+
+/* post_config, after tlsi_counters_init: s's slot, shared by the servers
+ * with its host:port, and kept across restarts. */
+int tlsi_counters_slot(apr_pool_t *pconf, const server_rec *s);
 
 void tlsi_count(const server_rec *s, tlsi_counter_e which);
 
