@@ -131,35 +131,41 @@ static const char *learn_file(const tlsi_vhost_init_t *vi)
     return path;
 }
 
-tlsi_learned_t *tlsi_learn_load(const tlsi_vhost_init_t *vi,
-                                const char **file)
+tlsi_learner_t *tlsi_learn_open(const tlsi_vhost_init_t *vi)
 {
-    tlsi_learned_t *state = tlsi_learned_make(vi->pconf);
-    const char *path, *err;
+    tlsi_learner_t *l = apr_pcalloc(vi->pconf, sizeof(*l));
+    const char *err;
     apr_finfo_t finfo;
 
-    *file = NULL;
+    l->s = vi->s;
+    l->vhost = apr_pstrdup(vi->pconf, vi->vhost);
+    l->state = tlsi_learned_make(vi->pconf);
     if (!tlsi_ca_learn(vi->conf)) {
-        return state;
+        return l;
     }
-    *file = path = learn_file(vi);
-    err = tlsi_learned_read(state, path);
+    l->path = learn_file(vi);
+    err = tlsi_learned_read(l->state, l->path);
     if (err == NULL
-        && apr_stat(&finfo, path, APR_FINFO_TYPE, vi->ptemp) != APR_SUCCESS
-        && apr_hash_get(retained()->saved, path, APR_HASH_KEY_STRING)) {
+        && apr_stat(&finfo, l->path, APR_FINFO_TYPE, vi->ptemp) != APR_SUCCESS
+        && apr_hash_get(retained()->saved, l->path, APR_HASH_KEY_STRING)) {
         err = "it was saved when the last generation ended and is gone";
     }
     if (err == NULL) {
-        err = tlsi_learned_prepare_dir(vi->ptemp, path);
+        err = tlsi_learned_prepare_dir(vi->ptemp, l->path);
     }
     if (err != NULL) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, vi->s, TLSILOGNO(0009)
                      "%s: TLSInteropCALearn file '%s': %s; %d learned "
                      "name(s) kept from it, and learning goes on",
-                     vi->vhost, path, err, state->entries->nelts);
+                     vi->vhost, l->path, err, l->state->entries->nelts);
     }
-    tlsi_learned_rank(state, tlsi_learned_today());
-    return state;
+    tlsi_learned_rank(l->state, tlsi_learned_today());
+    return l;
+}
+
+const tlsi_learned_t *tlsi_learn_kept(const tlsi_learner_t *l)
+{
+    return l->state;
 }
 
 /* -- in the children: one handshake's verified chain ---------------------- */
@@ -234,18 +240,13 @@ static apr_status_t release_learner(void *data)
     return APR_SUCCESS;
 }
 
-tlsi_learner_t *tlsi_learn_watch(const tlsi_vhost_init_t *vi,
-                                 STACK_OF(X509_NAME) *names, const int *rank,
-                                 tlsi_learned_t *state,
-                                 const apr_array_header_t *learned,
-                                 const char *file)
+void tlsi_learn_watch(tlsi_learner_t *l, const tlsi_vhost_init_t *vi,
+                      STACK_OF(X509_NAME) *names, const int *rank,
+                      const apr_array_header_t *learned)
 {
-    tlsi_learner_t *l = apr_pcalloc(vi->pconf, sizeof(*l));
     char *known_flags;
     int count = sk_X509_NAME_num(names), i;
 
-    l->s = vi->s;
-    l->vhost = apr_pstrdup(vi->pconf, vi->vhost);
     l->names = names;
     l->store = tlsi_client_trust_store(vi->ctx);
     if (l->store != NULL) {
@@ -255,17 +256,14 @@ tlsi_learner_t *tlsi_learn_watch(const tlsi_vhost_init_t *vi,
                               apr_pool_cleanup_null);
     l->map = tlsi_namemap_make(vi->pconf, l->names);
     l->rank = rank;
-    l->state = state;
     known_flags = apr_pcalloc(vi->pconf, count + 1);
     for (i = 0; learned != NULL && i < learned->nelts; i++) {
         known_flags[APR_ARRAY_IDX(learned, i, int)] = 1;
     }
     l->known = known_flags;
     l->known_count = learned != NULL ? learned->nelts : 0;
-    l->path = file;
     SSL_CTX_set_cert_verify_callback(vi->ctx, verify_and_learn, l);
     APR_ARRAY_PUSH(generation_of(vi->pconf)->learners, tlsi_learner_t *) = l;
-    return l;
 }
 
 tlsi_stacks_t *tlsi_learn_stacks(tlsi_learner_t *l, apr_pool_t *pconf,

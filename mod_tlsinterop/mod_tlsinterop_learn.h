@@ -37,29 +37,32 @@
 #endif
 
 /*
- * The names the vhost learned so far, from its file, whose path goes to
- * *file (an empty state and NULL when learning is off).  A file that
- * cannot be used gets one warning; start-up goes on without it.
+ * One vhost's learning, from its start-up to the end of the generation:
+ * the context every call below takes.
  */
-tlsi_learned_t *tlsi_learn_load(const tlsi_vhost_init_t *vi,
-                                const char **file);
+typedef struct tlsi_learner tlsi_learner_t;
+
+/*
+ * Open the vhost's learning: read what its file kept (nothing when
+ * TLSInteropCALearn is off).  A file that cannot be used gets one warning;
+ * start-up goes on without it.
+ */
+tlsi_learner_t *tlsi_learn_open(const tlsi_vhost_init_t *vi);
+
+/* The names and client stacks the file kept, ranked. */
+const tlsi_learned_t *tlsi_learn_kept(const tlsi_learner_t *l);
 
 /*
  * Watch the client certificates that verify on a vhost whose list is
  * trimmed: count those whose issuer was not advertised and, when the
  * vhost learns, record the names of the vhost's list in their chains.
  * names is a copy of the whole list before trimming, which this takes
- * over; rank[i] is the place of its name i in the advertised order; state
- * and file come from tlsi_learn_load (file NULL: count only), and learned
- * holds the indices of the names the file already had.
+ * over; rank[i] is the place of its name i in the advertised order;
+ * learned holds the indices of the names the file already had.
  */
-typedef struct tlsi_learner tlsi_learner_t;
-
-tlsi_learner_t *tlsi_learn_watch(const tlsi_vhost_init_t *vi,
-                                 STACK_OF(X509_NAME) *names, const int *rank,
-                                 tlsi_learned_t *state,
-                                 const apr_array_header_t *learned,
-                                 const char *file);
+void tlsi_learn_watch(tlsi_learner_t *l, const tlsi_vhost_init_t *vi,
+                      STACK_OF(X509_NAME) *names, const int *rank,
+                      const apr_array_header_t *learned);
 
 /*
  * The vhost also learns which client stacks take more than its fitted

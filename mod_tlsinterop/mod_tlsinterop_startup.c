@@ -64,8 +64,7 @@ typedef struct {
     const tlsi_hierarchy_t *hierarchy;
     apr_array_header_t *preferred;      /* indices of the Prefer subjects */
     apr_array_header_t *learned;        /* of the learned names, best first */
-    tlsi_learned_t *state;              /* what learning read, or NULL */
-    const char *learn_file;
+    tlsi_learner_t *learner;            /* the vhost's learning, or NULL */
     apr_array_header_t *perm;           /* every index, in priority order */
     const tlsi_calist_t *order;         /* the names in that order, pconf */
     apr_size_t before;                  /* CertificateRequest, all names */
@@ -77,7 +76,6 @@ typedef struct {
     /* For recognised client stacks (step 5): the longest prefix any of
      * them takes, in the context's CA list; NULL for none. */
     const tlsi_calist_t *large;
-    tlsi_learner_t *learner;            /* watching the whole list */
 } vhost_list_t;
 
 /* -- 1. audit: the Certificate message of each server certificate -------- */
@@ -292,10 +290,10 @@ static int order_names(vhost_list_t *l)
                                              tlsi_client_trust_store(vi->ctx));
     /* Learning is for lists that lose names. */
     if (l->before > l->budget) {
-        l->state = tlsi_learn_load(vi, &l->learn_file);
+        l->learner = tlsi_learn_open(vi);
         l->learned = tlsi_namemap_match(vi->ptemp, l->map,
                                         tlsi_learned_subjects(vi->ptemp,
-                                                              l->state),
+                                            tlsi_learn_kept(l->learner)),
                                         NULL);
     }
     l->perm = tlsi_cover_order(vi->ptemp, l->hierarchy, l->names,
@@ -569,9 +567,8 @@ static void trim_to_budget(vhost_list_t *l)
     log_model_sizes(l, order, l->shape, kept);
     report_coverage(l, kept);
     report_dropped(l, order, kept);
-    l->learner = tlsi_learn_watch(vi, whole,
-                                  tlsi_cover_rank(vi->pconf, l->perm),
-                                  l->state, l->learned, l->learn_file);
+    tlsi_learn_watch(l->learner, vi, whole,
+                     tlsi_cover_rank(vi->pconf, l->perm), l->learned);
     /* Made before the lists are replaced, which frees the names order
      * points into. */
     large = large_list(l, order, kept);
