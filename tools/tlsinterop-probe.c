@@ -39,6 +39,7 @@
 #include <openssl/x509v3.h>
 
 #include "probe_cert.h"
+#include "probe_report.h"
 #include "probe_http.h"
 #include "probe_net.h"
 #include "probe_track.h"
@@ -54,66 +55,12 @@
 #define IDLE_MAX 600
 #define TIMEOUT_DEFAULT 10
 #define TIMEOUT_MAX 300
-#define MAX_PROBLEMS 16
 
-typedef struct {
-    const char *target, *sni, *agent, *path, *cert;
-    char host[256], port[8];
-    int version, insecure, maxfrag, idle, json, timeout;
-} opts_t;
-
-typedef struct {
-    int maxfrag;                    /* negotiated length asked for, or 0 */
-    int maxfrag_accepted;
-    probe_track_t track;
-    char version[32], cipher[64];
-    int tls13;
-    int client_cert_required;
-    int ca_names;                   /* in the CertificateRequest, or -1 */
-    probe_offer_t offer;            /* --cert: would a client offer it */
-} handshake_t;
-
-typedef struct {
-    int ran;
-    char request[600];
-    probe_response_t resp;
-    probe_close_e how;
-    double after;                   /* seconds from the response to the close */
-    double waited;                  /* how long the probe was willing to wait */
-    int legacy_agent;
-} connection_t;
-
-typedef struct {
-    const char *id;
-    char text[600];
-    char fix[2048];                 /* room for a few CA names */
-} problem_t;
-
-static problem_t problems[MAX_PROBLEMS];
-static int problem_count;
+static probe_problems_t found;
 
 /* -- failing ------------------------------------------------------------ */
 
 static int json_output;
-
-static void json_string(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-
-        if (c == '"' || c == '\\') {
-            fprintf(out, "\\%c", c);
-        }
-        else if (c < 0x20 || c >= 0x7f) {
-            fprintf(out, "\\u%04x", c);
-        }
-        else {
-            fputc(c, out);
-        }
-    }
-    fputc('"', out);
-}
 
 /* Could not probe: one line, exit 2. */
 static void fail(const char *fmt, ...)
@@ -126,7 +73,7 @@ static void fail(const char *fmt, ...)
     va_end(ap);
     if (json_output) {
         printf("{\"error\": ");
-        json_string(stdout, msg);
+        probe_json_string(stdout, msg);
         printf(", \"exit\": 2}\n");
     }
     else {
@@ -177,7 +124,7 @@ static int number_arg(const char *arg, int min, int max, const char *what)
     return (int)v;
 }
 
-static void parse_options(int argc, char **argv, opts_t *o)
+static void parse_options(int argc, char **argv, probe_opts_t *o)
 {
     static const struct option longopts[] = {
         { "sni", required_argument, NULL, 's' },
@@ -255,7 +202,7 @@ static int is_ip_literal(const char *host)
     return strspn(host, "0123456789.") == strlen(host) || strchr(host, ':');
 }
 
-static const char *server_name(const opts_t *o)
+static const char *server_name(const probe_opts_t *o)
 {
     if (o->sni != NULL) {
         return o->sni;
@@ -263,7 +210,7 @@ static const char *server_name(const opts_t *o)
     return is_ip_literal(o->host) ? NULL : o->host;
 }
 
-static SSL_CTX *client_ctx(const opts_t *o)
+static SSL_CTX *client_ctx(const probe_opts_t *o)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 
@@ -347,7 +294,7 @@ static int is_text(const first_bytes_t *first)
 }
 
 /* Why a handshake failed, for exit 2. */
-static void explain_failure(const opts_t *o, SSL *ssl, int rc, int fd,
+static void explain_failure(const probe_opts_t *o, SSL *ssl, int rc, int fd,
                             first_bytes_t *first)
 {
     int why = SSL_get_error(ssl, rc);
@@ -398,8 +345,8 @@ static void explain_failure(const opts_t *o, SSL *ssl, int rc, int fd,
  * server wants a client certificate: hs->client_cert_required), else
  * exits with a reason.
  */
-static SSL *handshake(const opts_t *o, SSL_CTX *ctx, int maxfrag,
-                      handshake_t *hs, int *pfd)
+static SSL *handshake(const probe_opts_t *o, SSL_CTX *ctx, int maxfrag,
+                      probe_handshake_t *hs, int *pfd)
 {
     const char *name = server_name(o);
     const probe_msg_t *certreq;
@@ -485,8 +432,8 @@ static int is_legacy_agent(const char *agent)
     return match;
 }
 
-static void check_connection(const opts_t *o, SSL *ssl, int fd,
-                             handshake_t *hs, connection_t *conn)
+static void check_connection(const probe_opts_t *o, SSL *ssl, int fd,
+                             probe_handshake_t *hs, probe_connection_t *conn)
 {
     const char *host = server_name(o) ? server_name(o) : o->host;
     char err[512];
@@ -517,7 +464,7 @@ static void check_connection(const opts_t *o, SSL *ssl, int fd,
 
 /* Whether a client would offer the chain in answer to this handshake's
  * CertificateRequest. */
-static void check_cert(const probe_chain_t *chain, handshake_t *hs)
+static void check_cert(const probe_chain_t *chain, probe_handshake_t *hs)
 {
     const probe_msg_t *certreq = probe_track_find(&hs->track,
                                                   SSL3_MT_CERTIFICATE_REQUEST);
@@ -537,13 +484,13 @@ static void check_cert(const probe_chain_t *chain, handshake_t *hs)
 
 static void add_problem(const char *id, const char *fix, const char *fmt, ...)
 {
-    problem_t *p;
+    probe_problem_t *p;
     va_list ap;
 
-    if (problem_count >= MAX_PROBLEMS) {
+    if (found.count >= PROBE_MAX_PROBLEMS) {
         return;
     }
-    p = &problems[problem_count++];
+    p = &found.items[found.count++];
     p->id = id;
     va_start(ap, fmt);
     vsnprintf(p->text, sizeof(p->text), fmt, ap);
@@ -551,20 +498,7 @@ static void add_problem(const char *id, const char *fix, const char *fmt, ...)
     snprintf(p->fix, sizeof(p->fix), "%s", fix);
 }
 
-/* The smallest record size a client can use that holds len bytes, or 0. */
-static int smallest_record(size_t len)
-{
-    unsigned int code;
-
-    for (code = 1; code <= TLSI_FRAGMENT_CODES; code++) {
-        if (len <= TLSI_FRAGMENT_BYTES(code)) {
-            return (int)TLSI_FRAGMENT_BYTES(code);
-        }
-    }
-    return len <= TLSI_MAX_RECORD_PLAINTEXT ? TLSI_MAX_RECORD_PLAINTEXT : 0;
-}
-
-static void judge_handshake(const handshake_t *hs)
+static void judge_handshake(const probe_handshake_t *hs)
 {
     char where[64] = "";
     int i;
@@ -613,7 +547,7 @@ static void judge_handshake(const handshake_t *hs)
     }
 }
 
-static void judge_connection(const connection_t *c)
+static void judge_connection(const probe_connection_t *c)
 {
     const probe_response_t *r = &c->resp;
 
@@ -682,12 +616,10 @@ static void append(char *buf, size_t size, const char *fmt, ...)
     va_end(ap);
 }
 
-#define MAX_ISSUERS 16
-
-static void judge_cert(const probe_chain_t *chain, const handshake_t *hs)
+static void judge_cert(const probe_chain_t *chain, const probe_handshake_t *hs)
 {
-    const X509_NAME *issuers[MAX_ISSUERS];
-    char where[64] = "", fix[sizeof(problems[0].fix)], name[512];
+    const X509_NAME *issuers[PROBE_MAX_ISSUERS];
+    char where[64] = "", fix[sizeof(found.items[0].fix)], name[512];
     int count, i;
 
     if (hs->maxfrag) {
@@ -709,7 +641,7 @@ static void judge_cert(const probe_chain_t *chain, const handshake_t *hs)
     if (hs->offer.verdict != PROBE_OFFER_NO_MATCH) {
         return;
     }
-    count = probe_chain_issuers(chain, issuers, MAX_ISSUERS);
+    count = probe_chain_issuers(chain, issuers, PROBE_MAX_ISSUERS);
     snprintf(fix, sizeof(fix), "Advertise the leaf's issuer, %s: that serves "
              "every client.", probe_name_text(issuers[0], name, sizeof(name)));
     for (i = 1; i < count; i++) {
@@ -738,181 +670,6 @@ static void judge_cert(const probe_chain_t *chain, const handshake_t *hs)
                 "chain.", chain->file, name);
 }
 
-/* -- the report --------------------------------------------------------- */
-
-static void print_handshake_text(const handshake_t *hs)
-{
-    const probe_msg_t *certreq = probe_track_find(&hs->track,
-                                                  SSL3_MT_CERTIFICATE_REQUEST);
-    const probe_msg_t *cert = probe_track_find(&hs->track, SSL3_MT_CERTIFICATE);
-    int i;
-
-    if (hs->maxfrag) {
-        printf("\nHandshake with max_fragment_length %d%s: %s, %s\n",
-               hs->maxfrag, hs->maxfrag_accepted ? "" : " (not accepted)",
-               hs->version, hs->cipher);
-    }
-    else {
-        printf("\nHandshake: %s, %s\n", hs->version, hs->cipher);
-    }
-    printf("  %-22s %7s %8s\n", "server message", "bytes", "records");
-    for (i = 0; i < hs->track.count; i++) {
-        const probe_msg_t *m = &hs->track.msgs[i];
-
-        printf("  %-22s %7zu %8d%s\n", probe_message_name(m->type), m->len,
-               m->records, m->records > 1 ? "  SPLIT" : "");
-    }
-    if (certreq != NULL) {
-        int fits = smallest_record(certreq->len);
-
-        printf("  CertificateRequest: %zu bytes, %d CA names, %s\n",
-               certreq->len, hs->ca_names,
-               certreq->records > 1 ? "split across records" : "in one record");
-        if (fits) {
-            printf("    the smallest record size that holds it: %d bytes\n",
-                   fits);
-        }
-        else {
-            printf("    no record holds it: it must shrink to %d bytes or "
-                   "less\n", TLSI_MAX_RECORD_PLAINTEXT);
-        }
-    }
-    else {
-        printf("  no CertificateRequest: the server asks for no client "
-               "certificate\n");
-    }
-    if (cert != NULL) {
-        printf("  Certificate: %zu bytes\n", cert->len);
-    }
-    if (hs->client_cert_required) {
-        printf("  the server requires a client certificate: the connection "
-               "checks were skipped\n");
-    }
-}
-
-static void print_connection_text(const opts_t *o, const connection_t *c)
-{
-    const probe_response_t *r = &c->resp;
-
-    if (!c->ran) {
-        return;
-    }
-    printf("\nConnection: %s\n", c->request);
-    printf("  response: %s\n", r->status_line);
-    printf("  Connection: %s\n", r->connection[0] ? r->connection : "(none)");
-    printf("  Keep-Alive: %s\n", r->keep_alive[0] ? r->keep_alive : "(none)");
-    if (r->says_close) {
-        printf("  the response closes the connection; the server then sent "
-               "%s after %.1f s\n", probe_close_name(c->how), c->after);
-    }
-    else if (c->how == PROBE_CLOSE_STILL_OPEN) {
-        printf("  the connection was still open after %d s idle (--idle)\n",
-               o->idle);
-    }
-    else {
-        printf("  the server closed the idle connection after %.1f s: %s\n",
-               c->after, probe_close_name(c->how));
-        if (r->keep_alive_timeout >= 0) {
-            printf("  advertised timeout %d s: the close came %s it\n",
-                   r->keep_alive_timeout,
-                   c->after < r->keep_alive_timeout ? "before" : "after");
-        }
-    }
-}
-
-static void print_offer_text(const probe_chain_t *chain, const handshake_t *hs)
-{
-    const probe_offer_t *r = &hs->offer;
-    const X509_NAME *issuers[MAX_ISSUERS];
-    char name[512];
-    int count, i;
-
-    printf("  %s", hs->version);
-    if (hs->maxfrag) {
-        printf(" with max_fragment_length %d", hs->maxfrag);
-    }
-    switch (r->verdict) {
-    case PROBE_OFFER_NO_REQUEST:
-        printf(", no CertificateRequest: a client sends no certificate\n");
-        break;
-    case PROBE_OFFER_EMPTY_LIST:
-        printf(", no CA names advertised: a client would offer it (any "
-               "certificate will do)\n");
-        break;
-    case PROBE_OFFER_MATCH:
-        printf(", %d CA name%s advertised: a client would offer it\n"
-               "    certificate %d%s was issued by an advertised CA: %s\n",
-               r->names, r->names > 1 ? "s" : "", r->matched + 1,
-               r->matched ? "" : " (the leaf)",
-               probe_name_text(X509_get_issuer_name(
-                   probe_chain_get(chain, r->matched)), name, sizeof(name)));
-        break;
-    default:
-        printf(", %d CA name%s advertised: a client would NOT offer it\n"
-               "    no certificate in the chain was issued by an advertised "
-               "CA; to fix it,\n", r->names, r->names > 1 ? "s" : "");
-        count = probe_chain_issuers(chain, issuers, MAX_ISSUERS);
-        printf("    advertise the leaf's issuer (serves every client):\n"
-               "      %s\n", probe_name_text(issuers[0], name, sizeof(name)));
-        if (count > 1) {
-            printf("    or one further up (serves only clients that present "
-                   "their chain):\n");
-        }
-        for (i = 1; i < count; i++) {
-            printf("      %s\n", probe_name_text(issuers[i], name,
-                                                 sizeof(name)));
-        }
-    }
-}
-
-static void print_cert_text(const probe_chain_t *chain, const handshake_t *hs,
-                            const handshake_t *frag)
-{
-    char name[512];
-    int n = probe_chain_count(chain), i;
-
-    printf("\nClient certificate: %s (%d certificate%s, leaf first)\n",
-           chain->file, n, n > 1 ? "s" : "");
-    for (i = 0; i < n; i++) {
-        X509 *cert = probe_chain_get(chain, i);
-
-        printf("  %d. %s\n", i + 1,
-               probe_name_text(X509_get_subject_name(cert), name,
-                               sizeof(name)));
-        printf("     issued by %s\n",
-               probe_name_text(X509_get_issuer_name(cert), name,
-                               sizeof(name)));
-    }
-    print_offer_text(chain, hs);
-    if (frag != NULL) {
-        print_offer_text(chain, frag);
-    }
-}
-
-/* text, folded at spaces to 78 columns: first line after lead, the rest
- * after indent spaces. */
-static void print_folded(const char *lead, int indent, const char *text)
-{
-    int column = printf("%s", lead), first = 1;
-
-    while (*text) {
-        size_t word = strcspn(text, " ");
-
-        if (!first && column + 1 + (int)word > 78) {
-            printf("\n%*s", indent, "");
-            column = indent;
-        }
-        else {
-            column += printf(" ");
-        }
-        column += printf("%.*s", (int)word, text);
-        text += word;
-        text += strspn(text, " ");
-        first = 0;
-    }
-    printf("\n");
-}
-
 /* -- a client recognised as one that takes long lists ------------------- */
 
 /* The delegated_credentials extension, which only NSS (Firefox) sends: a
@@ -922,7 +679,7 @@ static void print_folded(const char *lead, int indent, const char *text)
 
 /* A handshake as a client recognised as NSS; 0 if the probe cannot send
  * the trait. */
-static int recognised_handshake(const opts_t *o, handshake_t *hs)
+static int recognised_handshake(const probe_opts_t *o, probe_handshake_t *hs)
 {
     SSL_CTX *ctx = client_ctx(o);
     SSL *ssl;
@@ -941,256 +698,13 @@ static int recognised_handshake(const opts_t *o, handshake_t *hs)
     return 1;
 }
 
-static void print_recognised_text(const handshake_t *hs,
-                                  const handshake_t *nss)
-{
-    const probe_msg_t *mine = probe_track_find(&nss->track,
-                                               SSL3_MT_CERTIFICATE_REQUEST);
-
-    if (mine == NULL) {
-        return;
-    }
-    printf("\nA client recognised as NSS (Firefox: the delegated_credentials "
-           "extension):\n  CertificateRequest %zu bytes, %d CA names, in %d "
-           "record(s): %s\n", mine->len, nss->ca_names, mine->records,
-           nss->ca_names > hs->ca_names
-           ? "the server gives such clients a longer list than others"
-           : "the same list as other clients");
-}
-
-static void print_text(const opts_t *o, const handshake_t *hs,
-                       const handshake_t *frag, const handshake_t *nss,
-                       const connection_t *conn, const probe_chain_t *chain)
-{
-    int i;
-
-    printf("tlsinterop-probe %s: %s port %s", PROBE_VERSION, o->host, o->port);
-    if (server_name(o)) {
-        printf(" (SNI %s)", server_name(o));
-    }
-    printf("\n");
-    print_handshake_text(hs);
-    if (frag != NULL) {
-        print_handshake_text(frag);
-    }
-    if (nss != NULL) {
-        print_recognised_text(hs, nss);
-    }
-    if (chain != NULL) {
-        print_cert_text(chain, hs, frag);
-    }
-    print_connection_text(o, conn);
-    if (problem_count == 0) {
-        printf("\nVerdict: no problem found.\n");
-        return;
-    }
-    printf("\nVerdict: %d problem%s found.\n", problem_count,
-           problem_count > 1 ? "s" : "");
-    for (i = 0; i < problem_count; i++) {
-        char lead[16];
-
-        snprintf(lead, sizeof(lead), "  %d.", i + 1);
-        print_folded(lead, 5, problems[i].text);
-        print_folded("     What to do:", 5, problems[i].fix);
-    }
-}
-
-static void print_handshake_json(const handshake_t *hs)
-{
-    const probe_msg_t *certreq = probe_track_find(&hs->track,
-                                                  SSL3_MT_CERTIFICATE_REQUEST);
-    const probe_msg_t *cert = probe_track_find(&hs->track, SSL3_MT_CERTIFICATE);
-    int i;
-
-    printf("{\"version\": ");
-    json_string(stdout, hs->version);
-    printf(", \"cipher\": ");
-    json_string(stdout, hs->cipher);
-    if (hs->maxfrag) {
-        printf(", \"max_fragment_length\": %d, \"max_fragment_length_accepted\": "
-               "%s", hs->maxfrag, hs->maxfrag_accepted ? "true" : "false");
-    }
-    printf(", \"messages\": [");
-    for (i = 0; i < hs->track.count; i++) {
-        printf("%s{\"type\": \"%s\", \"bytes\": %zu, \"records\": %d}",
-               i ? ", " : "", probe_message_name(hs->track.msgs[i].type),
-               hs->track.msgs[i].len, hs->track.msgs[i].records);
-    }
-    printf("], \"certificate_request\": ");
-    if (certreq != NULL) {
-        printf("{\"bytes\": %zu, \"ca_names\": %d, \"records\": %d, "
-               "\"fits_one_record\": %s, \"smallest_record_size\": %d}",
-               certreq->len, hs->ca_names, certreq->records,
-               certreq->records <= 1 ? "true" : "false",
-               smallest_record(certreq->len));
-    }
-    else {
-        printf("null");
-    }
-    printf(", \"certificate_bytes\": %zu, \"client_certificate_required\": %s}",
-           cert ? cert->len : 0, hs->client_cert_required ? "true" : "false");
-}
-
-static void print_offer_json(const probe_chain_t *chain,
-                             const handshake_t *hs)
-{
-    static const char *const verdicts[] = {
-        "no-certificate-request", "empty-list", "issuer-advertised",
-        "issuer-not-advertised", "unreadable"
-    };
-    const probe_offer_t *r = &hs->offer;
-    char name[512];
-
-    printf("{\"version\": ");
-    json_string(stdout, hs->version);
-    printf(", \"max_fragment_length\": ");
-    if (hs->maxfrag) {
-        printf("%d", hs->maxfrag);
-    }
-    else {
-        printf("null");
-    }
-    printf(", \"verdict\": \"%s\", \"offered\": %s, \"ca_names\": %d, "
-           "\"matched_index\": ", verdicts[r->verdict],
-           probe_offer_ok(r) ? "true" : "false", r->names);
-    if (r->matched >= 0) {
-        printf("%d, \"matched_issuer\": ", r->matched);
-        json_string(stdout, probe_name_text(X509_get_issuer_name(
-                        probe_chain_get(chain, r->matched)), name,
-                        sizeof(name)));
-    }
-    else {
-        printf("null, \"matched_issuer\": null");
-    }
-    printf("}");
-}
-
-static void print_cert_json(const probe_chain_t *chain, const handshake_t *hs,
-                            const handshake_t *frag)
-{
-    const X509_NAME *issuers[MAX_ISSUERS];
-    char name[512];
-    int offered = probe_offer_ok(&hs->offer), i, count = 0;
-
-    if (frag != NULL) {
-        offered = offered && probe_offer_ok(&frag->offer);
-    }
-    printf("{\"file\": ");
-    json_string(stdout, chain->file);
-    printf(", \"chain\": [");
-    for (i = 0; i < probe_chain_count(chain); i++) {
-        X509 *cert = probe_chain_get(chain, i);
-
-        printf("%s{\"subject\": ", i ? ", " : "");
-        json_string(stdout, probe_name_text(X509_get_subject_name(cert), name,
-                                            sizeof(name)));
-        printf(", \"issuer\": ");
-        json_string(stdout, probe_name_text(X509_get_issuer_name(cert), name,
-                                            sizeof(name)));
-        printf("}");
-    }
-    printf("], \"offered\": %s, \"checks\": [", offered ? "true" : "false");
-    print_offer_json(chain, hs);
-    if (frag != NULL) {
-        printf(", ");
-        print_offer_json(chain, frag);
-    }
-    /* The names that would fix it, only when names are what is missing. */
-    if (hs->offer.verdict == PROBE_OFFER_NO_MATCH
-        || (frag != NULL && frag->offer.verdict == PROBE_OFFER_NO_MATCH)) {
-        count = probe_chain_issuers(chain, issuers, MAX_ISSUERS);
-    }
-    printf("], \"fix\": [");
-    for (i = 0; i < count; i++) {
-        printf("%s", i ? ", " : "");
-        json_string(stdout, probe_name_text(issuers[i], name, sizeof(name)));
-    }
-    printf("]}");
-}
-
-static void print_json(const opts_t *o, const handshake_t *hs,
-                       const handshake_t *frag, const handshake_t *nss,
-                       const connection_t *c, const probe_chain_t *chain)
-{
-    const probe_msg_t *nss_certreq = nss == NULL ? NULL
-        : probe_track_find(&nss->track, SSL3_MT_CERTIFICATE_REQUEST);
-
-    int i;
-
-    printf("{\"target\": ");
-    json_string(stdout, o->target);
-    printf(", \"host\": ");
-    json_string(stdout, o->host);
-    printf(", \"port\": %s, \"sni\": ", o->port);
-    if (server_name(o)) {
-        json_string(stdout, server_name(o));
-    }
-    else {
-        printf("null");
-    }
-    printf(", \"handshake\": ");
-    print_handshake_json(hs);
-    printf(", \"max_fragment_length_handshake\": ");
-    if (frag != NULL) {
-        print_handshake_json(frag);
-    }
-    else {
-        printf("null");
-    }
-    printf(", \"recognised_client\": ");
-    if (nss_certreq != NULL) {
-        printf("{\"trait\": \"nss\", \"certificate_request\": {\"bytes\": "
-               "%zu, \"ca_names\": %d, \"records\": %d}, "
-               "\"longer_than_others\": %s}", nss_certreq->len, nss->ca_names,
-               nss_certreq->records,
-               nss->ca_names > hs->ca_names ? "true" : "false");
-    }
-    else {
-        printf("null");
-    }
-    printf(", \"connection\": ");
-    if (c->ran) {
-        printf("{\"request\": ");
-        json_string(stdout, c->request);
-        printf(", \"status\": ");
-        json_string(stdout, c->resp.status_line);
-        printf(", \"connection_header\": ");
-        json_string(stdout, c->resp.connection);
-        printf(", \"keep_alive_header\": ");
-        json_string(stdout, c->resp.keep_alive);
-        printf(", \"keep_alive_timeout\": %d, \"response_closes\": %s, "
-               "\"close\": \"%s\", \"closed_after\": %.2f, \"waited\": %.0f}",
-               c->resp.keep_alive_timeout,
-               c->resp.says_close ? "true" : "false", probe_close_name(c->how),
-               c->after, c->waited);
-    }
-    else {
-        printf("null");
-    }
-    printf(", \"client_certificate\": ");
-    if (chain != NULL) {
-        print_cert_json(chain, hs, frag);
-    }
-    else {
-        printf("null");
-    }
-    printf(", \"problems\": [");
-    for (i = 0; i < problem_count; i++) {
-        printf("%s{\"id\": \"%s\", \"text\": ", i ? ", " : "", problems[i].id);
-        json_string(stdout, problems[i].text);
-        printf(", \"fix\": ");
-        json_string(stdout, problems[i].fix);
-        printf("}");
-    }
-    printf("], \"exit\": %d}\n", problem_count ? 1 : 0);
-}
-
 int main(int argc, char **argv)
 {
-    opts_t o;
-    handshake_t hs, frag, nss;
+    probe_report_t report;
+    probe_opts_t o;
+    probe_handshake_t hs, frag, nss;
     int recognised = 0;
-    connection_t conn;
+    probe_connection_t conn;
     probe_chain_t chain = { NULL, NULL };
     char err[512];
     SSL_CTX *ctx;
@@ -1247,13 +761,19 @@ int main(int argc, char **argv)
             judge_cert(&chain, &frag);
         }
     }
+    report.opts = &o;
+    report.server_name = server_name(&o);
+    report.hs = &hs;
+    report.frag = o.maxfrag ? &frag : NULL;
+    report.nss = recognised ? &nss : NULL;
+    report.conn = &conn;
+    report.chain = o.cert ? &chain : NULL;
+    report.problems = &found;
     if (o.json) {
-        print_json(&o, &hs, o.maxfrag ? &frag : NULL,
-                   recognised ? &nss : NULL, &conn, o.cert ? &chain : NULL);
+        probe_report_json(&report);
     }
     else {
-        print_text(&o, &hs, o.maxfrag ? &frag : NULL,
-                   recognised ? &nss : NULL, &conn, o.cert ? &chain : NULL);
+        probe_report_text(&report);
     }
     probe_track_free(&hs.track);
     if (o.maxfrag) {
@@ -1264,5 +784,5 @@ int main(int argc, char **argv)
     }
     probe_chain_free(&chain);
     SSL_CTX_free(ctx);
-    return problem_count ? 1 : 0;
+    return found.count ? 1 : 0;
 }
