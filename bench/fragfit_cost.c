@@ -38,7 +38,7 @@
 
 #include "tlsi_fragment.h"
 #include "tlsi_ossl.h"
-#include "tlsi_probe.h"
+#include "tlsi_loopback.h"
 #include "../tests/unit/tlsi_testnames.h"
 
 #define NAMES 60
@@ -166,7 +166,7 @@ int main(int argc, char **argv)
     STACK_OF(X509_NAME) *names;
     tlsi_calist_t *order;
     tlsi_fragment_fit_t fit;
-    tlsi_probe_cfg_t cfg = { .security_level = 2 };
+    tlsi_loopback_cfg_t cfg = { .security_level = 2 };
     tlsi_cr_shape_t shape;
     const char *err;
     SSL_CTX *with_cb, *precut, *with_cb_plain, *plain, *cmax, *cnone;
@@ -178,7 +178,7 @@ int main(int argc, char **argv)
     make_identity();
     names = test_names(NAMES, 42);
     order = test_order(pool, names, NULL, NULL, NULL);
-    if (!tlsi_probe_shape(&cfg, pool, &shape, &err)) {
+    if (!tlsi_loopback_shape(&cfg, pool, &shape, &err)) {
         fprintf(stderr, "fragfit_cost: %s\n", err);
         return 2;
     }

@@ -24,7 +24,7 @@
 
 #include "tlsi_class.h"
 #include "tlsi_hello.h"
-#include "tlsi_probe.h"
+#include "tlsi_loopback.h"
 #include "tlsi_stacks.h"
 #include "../tests/unit/tlsi_testnames.h"
 
@@ -54,7 +54,7 @@ int main(int argc, char **argv)
     tlsi_classes_t *classes;
     tlsi_stacks_t stacks = { 0 };
     int steps[TLSI_STEPS] = { 76, 150, 200 };
-    tlsi_probe_cfg_t cfg = { .security_level = 2 };
+    tlsi_loopback_cfg_t cfg = { .security_level = 2 };
     STACK_OF(X509_NAME) *names;
     double start, hs_us, per_hello = 0;
     int i, rounds = 20000, handshakes = 200;
@@ -76,14 +76,14 @@ int main(int argc, char **argv)
         tlsi_stacks_outcome(&stacks, fake, &c, TLSI_OUTCOME_NO_CERTIFICATE, 1);
     }
     names = test_names(60, 11);
-    /* A full TLS 1.3 handshake, as tlsi_probe makes it in memory. */
+    /* A full TLS 1.3 handshake, as tlsi_loopback makes it in memory. */
     start = now_us();
     for (i = 0; i < handshakes; i++) {
         unsigned char *msg;
         apr_size_t len;
         const char *err;
 
-        tlsi_probe_certreq(&cfg, TLS1_3_VERSION, names, p, &msg, &len, &err);
+        tlsi_loopback_certreq(&cfg, TLS1_3_VERSION, names, p, &msg, &len, &err);
     }
     hs_us = (now_us() - start) / handshakes;
     printf("in-memory TLS 1.3 handshake to the CertificateRequest, both sides: "

@@ -33,14 +33,14 @@
 #include "mod_tlsinterop_hello.h"
 #include "tlsi_ossl.h"
 #include "tlsi_names.h"
-#include "tlsi_probe.h"
+#include "tlsi_loopback.h"
 
 APLOG_USE_MODULE(tlsinterop);
 
 /* Per-generation cache of learned shapes, kept as pconf user data. */
 #define SHAPE_CACHE_KEY "tlsinterop-cr-shapes"
 
-/* Budget with these if no probe handshake works: no real configuration
+/* Budget with these if no loopback handshake works: no real configuration
  * sends more certificate types or signature algorithms. */
 static const tlsi_cr_shape_t conservative_shape = { 1, 8, 128, 1, 128, 0 };
 
@@ -155,9 +155,9 @@ static void audit_certificates(const tlsi_vhost_init_t *vi)
 
 /* The CertificateRequest's fixed part depends only on the security level
  * and the signature algorithm settings: vhosts that share them share one
- * probe handshake per generation. */
+ * loopback handshake per generation. */
 static const tlsi_cr_shape_t *learn_shape(const tlsi_vhost_init_t *vi,
-                                          tlsi_probe_cfg_t *cfg,
+                                          tlsi_loopback_cfg_t *cfg,
                                           const char *key)
 {
     tlsi_cr_shape_t *shape = apr_pcalloc(vi->pconf, sizeof(*shape));
@@ -165,10 +165,10 @@ static const tlsi_cr_shape_t *learn_shape(const tlsi_vhost_init_t *vi,
 
     cfg->cert = SSL_CTX_get0_certificate(vi->ctx);
     cfg->key = SSL_CTX_get0_privatekey(vi->ctx);
-    if (!tlsi_probe_shape(cfg, vi->ptemp, shape, &err)) {
+    if (!tlsi_loopback_shape(cfg, vi->ptemp, shape, &err)) {
         cfg->cert = NULL;
         cfg->key = NULL;
-        if (!tlsi_probe_shape(cfg, vi->ptemp, shape, &err)) {
+        if (!tlsi_loopback_shape(cfg, vi->ptemp, shape, &err)) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, vi->s, TLSILOGNO(0020)
                          "%s: cannot learn the CertificateRequest layout (%s); "
                          "budgeting with a conservative estimate",
@@ -191,7 +191,7 @@ static const tlsi_cr_shape_t *learn_shape(const tlsi_vhost_init_t *vi,
 static const tlsi_cr_shape_t *shape_of(const tlsi_vhost_init_t *vi)
 {
     apr_hash_t *cache = NULL;
-    tlsi_probe_cfg_t cfg;
+    tlsi_loopback_cfg_t cfg;
     const tlsi_cr_shape_t *shape;
     const char *key;
 
@@ -425,7 +425,7 @@ static int empty_list_reaches_ca_list(apr_pool_t *p)
     static int known = -1;
     STACK_OF(X509_NAME) *one = sk_X509_NAME_new_null();
     STACK_OF(X509_NAME) *two = sk_X509_NAME_new_null();
-    tlsi_probe_cfg_t cfg = { 0 };
+    tlsi_loopback_cfg_t cfg = { 0 };
     int v;
 
     if (known >= 0) {
@@ -460,7 +460,7 @@ static int empty_list_reaches_ca_list(apr_pool_t *p)
         tlsi_cr_info_t info;
         const char *err;
 
-        if (!tlsi_probe_certreq(&cfg, version, one, p, &msg, &len, &err)
+        if (!tlsi_loopback_certreq(&cfg, version, one, p, &msg, &len, &err)
             || !tlsi_cr_parse(msg, len, version == TLS1_3_VERSION, &info)
             || info.ca_names != 2) {
             known = 0;

@@ -15,12 +15,12 @@
 #include "tlsi_careq.h"
 #include "tlsi_ossl.h"
 #include "tlsi_certmsg.h"
-#include "tlsi_probe.h"
+#include "tlsi_loopback.h"
 #include "tlsi_test.h"
 #include "tlsi_testcerts.h"
 #include "tlsi_testnames.h"
 
-static const tlsi_probe_cfg_t default_cfg = { .security_level = 2 };
+static const tlsi_loopback_cfg_t default_cfg = { .security_level = 2 };
 
 static void size_arithmetic(apr_pool_t *p)
 {
@@ -52,7 +52,7 @@ static void model_matches_openssl(apr_pool_t *p)
     const char *err;
     apr_size_t c, v;
 
-    CHECK(tlsi_probe_shape(&default_cfg, p, &shape, &err));
+    CHECK(tlsi_loopback_shape(&default_cfg, p, &shape, &err));
     CHECK(shape.tls12_known && shape.tls13_known);
     for (c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
         STACK_OF(X509_NAME) *names = test_names(counts[c], 1000 + (unsigned)c);
@@ -64,7 +64,7 @@ static void model_matches_openssl(apr_pool_t *p)
             tlsi_cr_info_t info;
             int tls13 = versions[v] == TLS1_3_VERSION;
 
-            if (!tlsi_probe_certreq(&default_cfg, versions[v], names, p, &msg,
+            if (!tlsi_loopback_certreq(&default_cfg, versions[v], names, p, &msg,
                                     &len, &err)) {
                 CHECK(!"probe handshake failed");
                 continue;
@@ -93,7 +93,7 @@ static void parse_rejects_malformed(apr_pool_t *p)
         tlsi_cr_info_t info;
         int tls13 = versions[v] == TLS1_3_VERSION;
 
-        if (!tlsi_probe_certreq(&default_cfg, versions[v], names, p, &msg,
+        if (!tlsi_loopback_certreq(&default_cfg, versions[v], names, p, &msg,
                                 &len, &err)) {
             CHECK(!"probe handshake failed");
             continue;
@@ -174,31 +174,31 @@ static void parse_enforces_tls13_rules(apr_pool_t *p)
 
 static void probe_follows_sigalg_settings(apr_pool_t *p)
 {
-    tlsi_probe_cfg_t cfg = default_cfg;
+    tlsi_loopback_cfg_t cfg = default_cfg;
     tlsi_cr_shape_t level2, level0, custom;
     const char *err;
 
-    CHECK(tlsi_probe_shape(&cfg, p, &level2, &err));
+    CHECK(tlsi_loopback_shape(&cfg, p, &level2, &err));
     cfg.security_level = 0;
-    CHECK(tlsi_probe_shape(&cfg, p, &level0, &err));
+    CHECK(tlsi_loopback_shape(&cfg, p, &level0, &err));
     /* Level 0 lets SHA-1 and SHA-224 signatures back in. */
     CHECK(level0.tls12_sigalgs > level2.tls12_sigalgs);
 
     cfg.security_level = 2;
     cfg.client_sigalgs = "ECDSA+SHA256:RSA-PSS+SHA256";
-    CHECK(tlsi_probe_shape(&cfg, p, &custom, &err));
+    CHECK(tlsi_loopback_shape(&cfg, p, &custom, &err));
     CHECK_EQ(custom.tls12_sigalgs, 2);
     CHECK_EQ(custom.tls13_sigalgs, 2);
     CHECK_EQ(custom.tls12_cert_types, 2);   /* rsa_sign, ecdsa_sign */
 
     cfg.client_sigalgs = "NOT-A-SIGALG";
-    CHECK(!tlsi_probe_shape(&cfg, p, &custom, &err));
+    CHECK(!tlsi_loopback_shape(&cfg, p, &custom, &err));
     CHECK(err != NULL);
 }
 
 static void probe_uses_given_identity(apr_pool_t *p)
 {
-    tlsi_probe_cfg_t cfg = default_cfg;
+    tlsi_loopback_cfg_t cfg = default_cfg;
     EVP_PKEY *key = test_rsa_key(2048);
     X509 *cert = X509_new();
     tlsi_cr_shape_t mine, throwaway;
@@ -211,8 +211,8 @@ static void probe_uses_given_identity(apr_pool_t *p)
     X509_sign(cert, key, EVP_sha256());
     cfg.cert = cert;
     cfg.key = key;
-    CHECK(tlsi_probe_shape(&cfg, p, &mine, &err));
-    CHECK(tlsi_probe_shape(&default_cfg, p, &throwaway, &err));
+    CHECK(tlsi_loopback_shape(&cfg, p, &mine, &err));
+    CHECK(tlsi_loopback_shape(&default_cfg, p, &throwaway, &err));
     /* The server's own key type does not change what it asks of clients. */
     CHECK(memcmp(&mine, &throwaway, sizeof(mine)) == 0);
     X509_free(cert);
@@ -253,7 +253,7 @@ static void certificate_message_model(apr_pool_t *p)
     X509 *inter = make_cert("Test Intermediate", root_key, root, root_key, 40);
     X509 *leaf = make_cert("localhost", leaf_key, inter, root_key, 3);
     STACK_OF(X509) *chain = sk_X509_new_null(), *sent = sk_X509_new_null();
-    tlsi_probe_cfg_t cfg = default_cfg;
+    tlsi_loopback_cfg_t cfg = default_cfg;
     static const int versions[] = { TLS1_2_VERSION, TLS1_3_VERSION };
     int round, v;
 
@@ -267,7 +267,7 @@ static void certificate_message_model(apr_pool_t *p)
             apr_size_t len;
             const char *err;
 
-            if (!tlsi_probe_message(&cfg, versions[v], NULL, SSL3_MT_CERTIFICATE,
+            if (!tlsi_loopback_message(&cfg, versions[v], NULL, SSL3_MT_CERTIFICATE,
                                     0, p, &msg, &len, &err)) {
                 CHECK(!"probe handshake failed");
                 continue;

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "tlsi_fragment.h"
-#include "tlsi_probe.h"
+#include "tlsi_loopback.h"
 #include "tlsi_test.h"
 #include "tlsi_testnames.h"
 
@@ -23,7 +23,7 @@ static int fit_callback(SSL *ssl, void *arg)
 }
 
 /* What the server sent, parsed. */
-static int handshake(tlsi_probe_cfg_t *cfg, const STACK_OF(X509_NAME) *names,
+static int handshake(tlsi_loopback_cfg_t *cfg, const STACK_OF(X509_NAME) *names,
                      int version, int code, apr_pool_t *p,
                      tlsi_cr_info_t *info)
 {
@@ -31,7 +31,7 @@ static int handshake(tlsi_probe_cfg_t *cfg, const STACK_OF(X509_NAME) *names,
     apr_size_t len;
     const char *err;
 
-    return tlsi_probe_message(cfg, version, names, SSL3_MT_CERTIFICATE_REQUEST,
+    return tlsi_loopback_message(cfg, version, names, SSL3_MT_CERTIFICATE_REQUEST,
                               code, p, &msg, &len, &err)
            && tlsi_cr_parse(msg, len, version == TLS1_3_VERSION, info);
 }
@@ -43,7 +43,7 @@ static apr_size_t measured_size(apr_pool_t *p, const tlsi_calist_t *order,
                                 int k)
 {
     STACK_OF(X509_NAME) *first = tlsi_calist_copy(order, k);
-    tlsi_probe_cfg_t plain = { .security_level = 2 };
+    tlsi_loopback_cfg_t plain = { .security_level = 2 };
     apr_size_t largest = 0;
     int v;
 
@@ -67,14 +67,14 @@ static void lists_fit_each_length_and_version(apr_pool_t *p)
 {
     STACK_OF(X509_NAME) *names = test_names(60, 11);
     tlsi_calist_t *order = test_order(p, names, NULL, NULL, NULL);
-    tlsi_probe_cfg_t cfg = { .security_level = 2 };
+    tlsi_loopback_cfg_t cfg = { .security_level = 2 };
     tlsi_fragment_fit_t fit;
     tlsi_cr_shape_t shape;
     const char *err;
     unsigned int code;
     int v;
 
-    CHECK(tlsi_probe_shape(&cfg, p, &shape, &err));
+    CHECK(tlsi_loopback_shape(&cfg, p, &shape, &err));
     CHECK(tlsi_fragment_fit_prepare(&fit, order, &shape) == 1);
     cfg.cert_cb = fit_callback;
     cfg.cert_cb_arg = &fit;
@@ -111,7 +111,7 @@ static void an_empty_fit_sends_no_names(apr_pool_t *p)
 {
     STACK_OF(X509_NAME) *names = sk_X509_NAME_new_null();
     tlsi_calist_t *order;
-    tlsi_probe_cfg_t cfg = { .security_level = 2 };
+    tlsi_loopback_cfg_t cfg = { .security_level = 2 };
     tlsi_fragment_fit_t fit;
     tlsi_cr_shape_t shape;
     tlsi_cr_info_t info;
@@ -130,7 +130,7 @@ static void an_empty_fit_sends_no_names(apr_pool_t *p)
                                          0));
     }
     order = test_order(p, names, NULL, NULL, NULL);
-    CHECK(tlsi_probe_shape(&cfg, p, &shape, &err));
+    CHECK(tlsi_loopback_shape(&cfg, p, &shape, &err));
     CHECK(tlsi_fragment_fit_prepare(&fit, order, &shape) == 1);
     CHECK_EQ(fit.kept[0], 0);
     cfg.cert_cb = fit_callback;

@@ -11,7 +11,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
-#include "tlsi_probe.h"
+#include "tlsi_loopback.h"
 #include "tlsi_ossl.h"
 
 /* More than any handshake needs to reach CertificateRequest. */
@@ -59,7 +59,7 @@ static int curve_for_level(int level)
 
 static int use_throwaway_identity(SSL_CTX *ctx, int level)
 {
-    static const unsigned char probe_cn[] = "tlsinterop probe";
+    static const unsigned char loopback_cn[] = "tlsinterop loopback";
     EVP_PKEY *key = tlsi_ossl_ec_key(curve_for_level(level));
     X509 *cert = X509_new();
     X509_NAME *name;
@@ -73,7 +73,7 @@ static int use_throwaway_identity(SSL_CTX *ctx, int level)
         || !ASN1_INTEGER_set(X509_get_serialNumber(cert), 1)
         || !X509_gmtime_adj(X509_getm_notBefore(cert), 0)
         || !X509_gmtime_adj(X509_getm_notAfter(cert), 3600)
-        || !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, probe_cn,
+        || !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, loopback_cn,
                                        -1, -1, 0)
         || !X509_set_issuer_name(cert, name)
         || !X509_set_pubkey(cert, key)
@@ -88,7 +88,7 @@ done:
     return ok;
 }
 
-static int apply_sigalgs(SSL_CTX *ctx, const tlsi_probe_cfg_t *cfg)
+static int apply_sigalgs(SSL_CTX *ctx, const tlsi_loopback_cfg_t *cfg)
 {
     SSL_CONF_CTX *conf;
     int ok = 1;
@@ -114,14 +114,14 @@ static int apply_sigalgs(SSL_CTX *ctx, const tlsi_probe_cfg_t *cfg)
     return ok;
 }
 
-static SSL_CTX *make_server_ctx(const tlsi_probe_cfg_t *cfg,
+static SSL_CTX *make_server_ctx(const tlsi_loopback_cfg_t *cfg,
                                 const STACK_OF(X509_NAME) *names,
                                 const char **err)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 
     if (ctx == NULL) {
-        *err = "cannot create a probe SSL_CTX";
+        *err = "cannot create a loopback SSL_CTX";
         return NULL;
     }
     SSL_CTX_set_security_level(ctx, cfg->security_level);
@@ -178,7 +178,7 @@ static SSL_CTX *make_client_ctx(int version, int max_fragment)
     if (ctx == NULL) {
         return NULL;
     }
-    /* The probe client must accept whatever the server is set up with. */
+    /* The loopback client must accept whatever the server is set up with. */
     SSL_CTX_set_security_level(ctx, 0);
     SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
     if (!SSL_CTX_set_min_proto_version(ctx, version)
@@ -214,7 +214,7 @@ static int handshake_until_captured(SSL *client, SSL *server,
     return cap->msg != NULL;
 }
 
-int tlsi_probe_message(const tlsi_probe_cfg_t *cfg, int version,
+int tlsi_loopback_message(const tlsi_loopback_cfg_t *cfg, int version,
                        const STACK_OF(X509_NAME) *names, int msg_type,
                        int max_fragment, apr_pool_t *p, unsigned char **msg,
                        apr_size_t *len, const char **err)
@@ -237,7 +237,7 @@ int tlsi_probe_message(const tlsi_probe_cfg_t *cfg, int version,
         || (client = SSL_new(cctx)) == NULL
         || !BIO_new_bio_pair(&client_bio, PROBE_BIO_BUFFER, &server_bio,
                              PROBE_BIO_BUFFER)) {
-        *err = "cannot set up the probe connection";
+        *err = "cannot set up the loopback connection";
         goto done;
     }
     SSL_set_bio(client, client_bio, client_bio);
@@ -247,7 +247,7 @@ int tlsi_probe_message(const tlsi_probe_cfg_t *cfg, int version,
     SSL_set_msg_callback(server, capture_message);
     SSL_set_msg_callback_arg(server, &cap);
     if (!handshake_until_captured(client, server, &cap)) {
-        *err = "the probe handshake did not send the message looked for";
+        *err = "the loopback handshake did not send the message looked for";
         goto done;
     }
     *msg = cap.msg;
@@ -262,16 +262,16 @@ done:
     return ok;
 }
 
-int tlsi_probe_certreq(const tlsi_probe_cfg_t *cfg, int version,
+int tlsi_loopback_certreq(const tlsi_loopback_cfg_t *cfg, int version,
                        const STACK_OF(X509_NAME) *names, apr_pool_t *p,
                        unsigned char **msg, apr_size_t *len,
                        const char **err)
 {
-    return tlsi_probe_message(cfg, version, names, SSL3_MT_CERTIFICATE_REQUEST,
+    return tlsi_loopback_message(cfg, version, names, SSL3_MT_CERTIFICATE_REQUEST,
                               0, p, msg, len, err);
 }
 
-int tlsi_probe_shape(const tlsi_probe_cfg_t *cfg, apr_pool_t *p,
+int tlsi_loopback_shape(const tlsi_loopback_cfg_t *cfg, apr_pool_t *p,
                      tlsi_cr_shape_t *shape, const char **err)
 {
     static const int versions[] = { TLS1_2_VERSION, TLS1_3_VERSION };
@@ -285,12 +285,12 @@ int tlsi_probe_shape(const tlsi_probe_cfg_t *cfg, apr_pool_t *p,
         tlsi_cr_info_t info;
         const char *why;
 
-        if (!tlsi_probe_certreq(cfg, versions[i], NULL, p, &msg, &len, &why)) {
+        if (!tlsi_loopback_certreq(cfg, versions[i], NULL, p, &msg, &len, &why)) {
             *err = why;
             continue;
         }
         if (!tlsi_cr_parse(msg, len, versions[i] == TLS1_3_VERSION, &info)) {
-            *err = "the probe's CertificateRequest did not parse";
+            *err = "the loopback CertificateRequest did not parse";
             continue;
         }
         tlsi_cr_shape_learn(shape, &info);

@@ -6,23 +6,23 @@
  */
 
 /*
- * tlsi_probe: learn the shape of the CertificateRequest a server context
+ * tlsi_loopback: learn the shape of the CertificateRequest a server context
  * sends, by an in-memory handshake between two private SSL_CTXs.
  *
  * Pure core: needs OpenSSL and APR only.  The vhost's own SSL_CTX is never
  * handshaked with: mod_ssl's callbacks on it expect a conn_rec.  Instead
- * the probe server copies what decides the fixed part of the message: the
+ * the loopback server copies what decides the fixed part of the message: the
  * security level and the signature algorithm settings.
  */
-#ifndef TLSI_PROBE_H
-#define TLSI_PROBE_H
+#ifndef TLSI_LOOPBACK_H
+#define TLSI_LOOPBACK_H
 
 #include <apr_pools.h>
 #include <openssl/ssl.h>
 
 #include "tlsi_careq.h"
 
-typedef struct tlsi_probe_cfg {
+typedef struct tlsi_loopback_cfg {
     int security_level;
     const char *sigalgs;          /* SSL_CONF "SignatureAlgorithms", or NULL */
     const char *client_sigalgs;   /* "ClientSignatureAlgorithms", or NULL */
@@ -31,10 +31,10 @@ typedef struct tlsi_probe_cfg {
     STACK_OF(X509) *chain;        /* certificates sent after cert, or NULL */
     /* the server's "CA list" (SSL_CTX_set0_CA_list), or NULL */
     const STACK_OF(X509_NAME) *ca_list;
-    /* a certificate callback for the probe server, or NULL */
+    /* a certificate callback for the loopback server, or NULL */
     int (*cert_cb)(SSL *ssl, void *arg);
     void *cert_cb_arg;
-} tlsi_probe_cfg_t;
+} tlsi_loopback_cfg_t;
 
 /*
  * Handshake in memory at the given version (TLS1_2_VERSION or
@@ -45,22 +45,22 @@ typedef struct tlsi_probe_cfg {
  * returns 1 and sets *msg (allocated from p) and *len.  On failure returns
  * 0 and sets *err.  Leaves OpenSSL's error queue as found.
  */
-int tlsi_probe_message(const tlsi_probe_cfg_t *cfg, int version,
+int tlsi_loopback_message(const tlsi_loopback_cfg_t *cfg, int version,
                        const STACK_OF(X509_NAME) *names, int msg_type,
                        int max_fragment, apr_pool_t *p, unsigned char **msg,
                        apr_size_t *len, const char **err);
 
-/* tlsi_probe_message() for the CertificateRequest, without max_fragment. */
-int tlsi_probe_certreq(const tlsi_probe_cfg_t *cfg, int version,
+/* tlsi_loopback_message() for the CertificateRequest, without max_fragment. */
+int tlsi_loopback_certreq(const tlsi_loopback_cfg_t *cfg, int version,
                        const STACK_OF(X509_NAME) *names, apr_pool_t *p,
                        unsigned char **msg, apr_size_t *len,
                        const char **err);
 
 /*
- * Learn both versions' shapes.  A version whose probe fails stays unknown
+ * Learn both versions' shapes.  A version whose loopback handshake fails stays unknown
  * in *shape.  Returns 1 if at least one version is known, else 0 with *err.
  */
-int tlsi_probe_shape(const tlsi_probe_cfg_t *cfg, apr_pool_t *p,
+int tlsi_loopback_shape(const tlsi_loopback_cfg_t *cfg, apr_pool_t *p,
                      tlsi_cr_shape_t *shape, const char **err);
 
-#endif /* TLSI_PROBE_H */
+#endif /* TLSI_LOOPBACK_H */
