@@ -33,7 +33,7 @@ typedef struct tlsi_request_settings {
     int margin;
     /* The Keep-Alive timeouts the server may announce, and what each
      * needs, by the same index; NULL when the margin is off. */
-    struct tlsi_hints *hint_set;
+    struct tlsi_timeouts *timeouts;
     struct tlsi_hint *hints;
 } tlsi_request_settings_t;
 

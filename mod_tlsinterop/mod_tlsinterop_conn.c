@@ -322,7 +322,7 @@ static const struct tlsi_hint *find_hint(const request_rec *r,
     if (state->hint_server != r->server) {
         int seconds = tlsi_hint_seconds(enforced_timeout(r),
                                         srv->request.margin);
-        int at = tlsi_hints_find(srv->request.hint_set, seconds);
+        int at = tlsi_timeouts_find(srv->request.timeouts, seconds);
 
         state->hint = at >= 0 ? &srv->request.hints[at] : NULL;
         state->hint_server = r->server;
@@ -591,7 +591,7 @@ static void add_hint(apr_pool_t *p, server_rec *s,
                      apr_interval_time_t enforced)
 {
     int seconds = tlsi_hint_seconds(enforced, settings->margin);
-    int at = tlsi_hints_add(settings->hint_set, seconds);
+    int at = tlsi_timeouts_add(settings->timeouts, seconds);
     struct tlsi_hint *hint;
 
     if (at < 0 || settings->hints[at].server != NULL) {
@@ -651,12 +651,12 @@ tlsi_request_settings_t tlsi_conn_settings(apr_pool_t *pconf, server_rec *s,
         return settings;
     }
     if (s->keep_alive_timeout_set) {
-        settings.hint_set = tlsi_hints_make(pconf, 1);
+        settings.timeouts = tlsi_timeouts_make(pconf, 1);
         settings.hints = apr_pcalloc(pconf, sizeof(*settings.hints));
         add_hint(pconf, s, &settings, s->keep_alive_timeout);
         return settings;
     }
-    settings.hint_set = tlsi_hints_make(pconf, timeouts->nelts);
+    settings.timeouts = tlsi_timeouts_make(pconf, timeouts->nelts);
     settings.hints = apr_pcalloc(pconf,
                                  sizeof(*settings.hints) * timeouts->nelts);
     for (i = 0; i < timeouts->nelts; i++) {

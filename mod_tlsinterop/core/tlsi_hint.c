@@ -12,9 +12,9 @@ int tlsi_hint_seconds(apr_interval_time_t enforced, int margin)
     return (int)apr_time_sec(enforced - apr_time_from_sec(margin));
 }
 
-tlsi_hints_t *tlsi_hints_make(apr_pool_t *p, int capacity)
+tlsi_timeouts_t *tlsi_timeouts_make(apr_pool_t *p, int capacity)
 {
-    tlsi_hints_t *hints = apr_pcalloc(p, sizeof(*hints));
+    tlsi_timeouts_t *hints = apr_pcalloc(p, sizeof(*hints));
 
     hints->capacity = capacity > 0 ? capacity : 0;
     hints->seconds = apr_pcalloc(p, sizeof(*hints->seconds)
@@ -22,7 +22,7 @@ tlsi_hints_t *tlsi_hints_make(apr_pool_t *p, int capacity)
     return hints;
 }
 
-int tlsi_hints_find(const tlsi_hints_t *hints, int seconds)
+int tlsi_timeouts_find(const tlsi_timeouts_t *hints, int seconds)
 {
     int i;
 
@@ -35,14 +35,14 @@ int tlsi_hints_find(const tlsi_hints_t *hints, int seconds)
     return -1;
 }
 
-int tlsi_hints_add(tlsi_hints_t *hints, int seconds)
+int tlsi_timeouts_add(tlsi_timeouts_t *hints, int seconds)
 {
     int at;
 
     if (seconds < 1) {
         return -1;
     }
-    if ((at = tlsi_hints_find(hints, seconds)) >= 0) {
+    if ((at = tlsi_timeouts_find(hints, seconds)) >= 0) {
         return at;
     }
     if (hints->count >= hints->capacity) {

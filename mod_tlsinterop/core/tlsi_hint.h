@@ -19,23 +19,23 @@
 #include <apr_pools.h>
 #include <apr_time.h>
 
-typedef struct tlsi_hints {
+typedef struct tlsi_timeouts {
     int count;
     int capacity;
     int *seconds;
-} tlsi_hints_t;
+} tlsi_timeouts_t;
 
 /* What Keep-Alive: timeout= says for an enforced timeout: the margin
  * (seconds) less.  Below 1, nothing a client could rely on is left. */
 int tlsi_hint_seconds(apr_interval_time_t enforced, int margin);
 
-tlsi_hints_t *tlsi_hints_make(apr_pool_t *p, int capacity);
+tlsi_timeouts_t *tlsi_timeouts_make(apr_pool_t *p, int capacity);
 
 /* The index of seconds in hints, added when new; -1 when seconds is below
  * 1 or the set is full. */
-int tlsi_hints_add(tlsi_hints_t *hints, int seconds);
+int tlsi_timeouts_add(tlsi_timeouts_t *hints, int seconds);
 
 /* The index of seconds in hints, or -1. */
-int tlsi_hints_find(const tlsi_hints_t *hints, int seconds);
+int tlsi_timeouts_find(const tlsi_timeouts_t *hints, int seconds);
 
 #endif /* TLSI_HINT_H */

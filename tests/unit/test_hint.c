@@ -23,32 +23,32 @@ static void seconds_are_the_enforced_timeout_less_the_margin(apr_pool_t *p)
 
 static void a_set_holds_each_timeout_once(apr_pool_t *p)
 {
-    tlsi_hints_t *hints = tlsi_hints_make(p, 3);
+    tlsi_timeouts_t *hints = tlsi_timeouts_make(p, 3);
 
-    CHECK_EQ(tlsi_hints_add(hints, 4), 0);
-    CHECK_EQ(tlsi_hints_add(hints, 9), 1);
-    CHECK_EQ(tlsi_hints_add(hints, 4), 0);
+    CHECK_EQ(tlsi_timeouts_add(hints, 4), 0);
+    CHECK_EQ(tlsi_timeouts_add(hints, 9), 1);
+    CHECK_EQ(tlsi_timeouts_add(hints, 4), 0);
     CHECK_EQ(hints->count, 2);
-    CHECK_EQ(tlsi_hints_find(hints, 9), 1);
-    CHECK_EQ(tlsi_hints_find(hints, 4), 0);
-    CHECK_EQ(tlsi_hints_find(hints, 5), -1);
+    CHECK_EQ(tlsi_timeouts_find(hints, 9), 1);
+    CHECK_EQ(tlsi_timeouts_find(hints, 4), 0);
+    CHECK_EQ(tlsi_timeouts_find(hints, 5), -1);
     /* nothing left to announce */
-    CHECK_EQ(tlsi_hints_add(hints, 0), -1);
-    CHECK_EQ(tlsi_hints_add(hints, -2), -1);
-    CHECK_EQ(tlsi_hints_find(hints, 0), -1);
+    CHECK_EQ(tlsi_timeouts_add(hints, 0), -1);
+    CHECK_EQ(tlsi_timeouts_add(hints, -2), -1);
+    CHECK_EQ(tlsi_timeouts_find(hints, 0), -1);
     /* full */
-    CHECK_EQ(tlsi_hints_add(hints, 7), 2);
-    CHECK_EQ(tlsi_hints_add(hints, 8), -1);
-    CHECK_EQ(tlsi_hints_add(hints, 7), 2);
+    CHECK_EQ(tlsi_timeouts_add(hints, 7), 2);
+    CHECK_EQ(tlsi_timeouts_add(hints, 8), -1);
+    CHECK_EQ(tlsi_timeouts_add(hints, 7), 2);
     CHECK_EQ(hints->count, 3);
 }
 
 static void an_empty_set_finds_nothing(apr_pool_t *p)
 {
-    tlsi_hints_t *hints = tlsi_hints_make(p, 0);
+    tlsi_timeouts_t *hints = tlsi_timeouts_make(p, 0);
 
-    CHECK_EQ(tlsi_hints_find(hints, 1), -1);
-    CHECK_EQ(tlsi_hints_add(hints, 1), -1);
+    CHECK_EQ(tlsi_timeouts_find(hints, 1), -1);
+    CHECK_EQ(tlsi_timeouts_add(hints, 1), -1);
 }
 
 int main(void)
