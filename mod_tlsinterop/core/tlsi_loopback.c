@@ -131,8 +131,7 @@ static SSL_CTX *make_server_ctx(const tlsi_loopback_cfg_t *cfg,
     }
     if (cfg->cert != NULL && cfg->key != NULL) {
         if (SSL_CTX_use_certificate(ctx, cfg->cert) != 1
-            || SSL_CTX_use_PrivateKey(ctx, cfg->key) != 1
-            || (cfg->chain != NULL && !SSL_CTX_set1_chain(ctx, cfg->chain))) {
+            || SSL_CTX_use_PrivateKey(ctx, cfg->key) != 1) {
             *err = "the server certificate or key is not usable";
             goto fail;
         }

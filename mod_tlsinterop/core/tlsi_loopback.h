@@ -28,7 +28,6 @@ typedef struct tlsi_loopback_cfg {
     const char *client_sigalgs;   /* "ClientSignatureAlgorithms", or NULL */
     X509 *cert;                   /* server identity; NULL: a throwaway key */
     EVP_PKEY *key;
-    STACK_OF(X509) *chain;        /* certificates sent after cert, or NULL */
     /* the server's "CA list" (SSL_CTX_set0_CA_list), or NULL */
     const STACK_OF(X509_NAME) *ca_list;
     /* a certificate callback for the loopback server, or NULL */

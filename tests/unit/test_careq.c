@@ -243,6 +243,13 @@ static X509 *make_cert(const char *cn, EVP_PKEY *key, X509 *issuer,
     return cert;
 }
 
+/* The loopback server's certificate callback: send the chain in arg (NULL
+ * for none) after the certificate. */
+static int send_chain(SSL *ssl, void *arg)
+{
+    return arg == NULL || SSL_set1_chain(ssl, arg) == 1;
+}
+
 /* The Certificate message model against the message OpenSSL builds, for a
  * lone certificate and for a three-certificate chain. */
 static void certificate_message_model(apr_pool_t *p)
@@ -261,7 +268,8 @@ static void certificate_message_model(apr_pool_t *p)
     cfg.key = leaf_key;
     sk_X509_push(sent, leaf);
     for (round = 0; round < 2; round++) {
-        cfg.chain = round ? chain : NULL;
+        cfg.cert_cb = send_chain;
+        cfg.cert_cb_arg = round ? chain : NULL;
         for (v = 0; v < 2; v++) {
             unsigned char *msg;
             apr_size_t len;
