@@ -6,6 +6,8 @@ control, and is always stopped: stop() kills its whole process group.
 
 import os
 import re
+import resource
+import shutil
 import signal
 import socket
 import subprocess
@@ -28,6 +30,54 @@ def _gcc_runtime(name):
     out = subprocess.run(["gcc", "-print-file-name=" + name],
                          capture_output=True, text=True).stdout.strip()
     return out if os.path.isabs(out) else name
+
+
+def core_dir():
+    """Where crashing children leave core files: TLSI_CORE_DIR, else one
+    directory per test session; None when it cannot be made."""
+    global CORE_DIR
+    if CORE_DIR is None:
+        path = os.environ.get("TLSI_CORE_DIR") or \
+            "/tmp/tlsi-cores-%d" % os.getpid()
+        try:
+            os.makedirs(path, exist_ok=True)
+            os.chmod(path, 0o1777)
+            CORE_DIR = path
+        except OSError:
+            CORE_DIR = ""
+    return CORE_DIR or None
+
+
+CORE_DIR = None
+
+
+def allow_core_files():
+    """preexec_fn for httpd: core files as large as the hard limit allows
+    (the kernel's core_pattern decides where they go)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_CORE)
+    resource.setrlimit(resource.RLIMIT_CORE, (hard, hard))
+
+
+def crash_reports():
+    """Backtraces of the core files children left since the last call
+    (gdb, where installed); each core is reported once, then removed."""
+    found = []
+    directory = core_dir()
+    if directory is None:
+        return found
+    for name in sorted(os.listdir(directory)):
+        path = os.path.join(directory, name)
+        if not name.startswith("core"):
+            continue
+        text = "core file %s" % path
+        if shutil.which("gdb"):
+            res = subprocess.run(["gdb", "-batch", "-nx", "-ex", "bt 30",
+                                  APACHE2, path], capture_output=True,
+                                 text=True, timeout=120)
+            text += ":\n" + res.stdout[-6000:]
+        found.append(text)
+        os.unlink(path)
+    return found
 
 
 def apache_env():
@@ -174,10 +224,9 @@ class Httpd:
             'ErrorLog "%s"' % self.error_log_path,
             "LogLevel %s" % self.loglevel,
         ]
-        # TLSI_CORE_DIR=<dir> (writable by www-data, with ulimit -c
-        # unlimited): a crashing child leaves a core file there.
-        if os.environ.get("TLSI_CORE_DIR"):
-            lines.append('CoreDumpDirectory "%s"' % os.environ["TLSI_CORE_DIR"])
+        # A crashing child leaves a core file here (see crash_reports()).
+        if core_dir() is not None:
+            lines.append('CoreDumpDirectory "%s"' % core_dir())
         lines += [
             "User www-data",
             "Group www-data",
@@ -259,7 +308,7 @@ class Httpd:
             env = dict(env or os.environ, **extra_env)
         self.proc = subprocess.Popen(
             list(prefix) + [APACHE2, "-f", self.conf_path, "-DFOREGROUND"]
-            + (["-X"] if one_process else []),
+            + (["-X"] if one_process else []), preexec_fn=allow_core_files,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             start_new_session=True, env=env)
         try:

@@ -67,7 +67,22 @@ def no_unexpected_log_lines():
         for line in server.unexpected_log_lines():
             found.append("%s: %s" % (server.error_log_path, line))
     if found:
-        pytest.fail("unexpected lines in the error log:\n" + "\n".join(found[:20]))
+        crashes = "\n".join(httpd_mod.crash_reports())
+        pytest.fail("unexpected lines in the error log:\n" + "\n".join(found[:20])
+                    + ("\n" + crashes if crashes else ""))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def core_files_dir():
+    """The session's directory for core files, removed at the end when no
+    crash left one there."""
+    yield httpd_mod.core_dir()
+    directory = httpd_mod.core_dir()
+    if directory is not None and not os.environ.get("TLSI_CORE_DIR"):
+        try:
+            os.rmdir(directory)
+        except OSError:
+            pass
 
 
 @pytest.fixture(scope="session")

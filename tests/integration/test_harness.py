@@ -1,7 +1,18 @@
 """The test harness's own promises: the error-log check reads every line a
-server wrote, from its first start-up line, once."""
+server wrote, from its first start-up line, once; a crashed child leaves a
+core file that the check turns into a backtrace."""
 
-from harness.httpd import INSTANCES, Httpd
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+import pytest
+
+from harness import httpd as httpd_mod
+from harness.httpd import INSTANCES, Httpd, free_port
+from harness.vhosts import listen
 
 EMERG = ("[Mon Dec 07 03:00:00.000000 2026] [ssl:emerg] [pid 1:tid 1] "
          "AH02572: Failed to configure at least one certificate and key\n")
@@ -35,3 +46,28 @@ def test_the_log_check_reads_from_the_first_line_once(tmp_path):
         assert server.unexpected_log_lines() == []
     finally:
         INSTANCES.remove(server)
+
+
+def test_a_crashed_child_leaves_a_core_the_check_reports(make_httpd):
+    """A child killed by SIGSEGV is a crash line in the log, and its core
+    file becomes a backtrace in the failure (where gdb is installed)."""
+    server = make_httpd()
+    server.write_index()
+    server.start(listen(free_port()))
+    server.expect_log(r"exit signal Segmentation fault")
+    children = subprocess.run(["pgrep", "-P", str(server.proc.pid)],
+                              capture_output=True, text=True).stdout.split()
+    assert children
+    os.kill(int(children[0]), signal.SIGSEGV)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and "exit signal Segmentation" \
+            not in server.error_log():
+        time.sleep(0.1)
+    assert "exit signal Segmentation fault" in server.error_log()
+    reports = httpd_mod.crash_reports()
+    if not reports:
+        pytest.skip("this kernel's core_pattern sends core files elsewhere")
+    assert "core file" in reports[0]
+    if shutil.which("gdb"):
+        assert "#0" in reports[0], reports[0]
+    assert httpd_mod.crash_reports() == []
