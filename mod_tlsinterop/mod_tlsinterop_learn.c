@@ -47,7 +47,7 @@ struct tlsi_learner {
     const char *known;              /* per name: in the file already */
     int known_count;
     X509_STORE *store;              /* certificates to save, referenced */
-    tlsi_learned_t *state;          /* as read at start-up */
+    tlsi_learned_t *kept;           /* what the file kept, read at start-up */
     apr_uint32_t *hits;             /* HIT_WORDS per name, shared */
     /* Client stacks learned to take more (tlsi_stacks), or NULL where
      * none are: their table is attached at the end of start-up. */
@@ -139,12 +139,12 @@ tlsi_learner_t *tlsi_learn_open(const tlsi_vhost_init_t *vi)
 
     l->s = vi->s;
     l->vhost = apr_pstrdup(vi->pconf, vi->vhost);
-    l->state = tlsi_learned_make(vi->pconf);
+    l->kept = tlsi_learned_make(vi->pconf);
     if (!tlsi_ca_learn(vi->conf)) {
         return l;
     }
     l->path = learn_file(vi);
-    err = tlsi_learned_read(l->state, l->path);
+    err = tlsi_learned_read(l->kept, l->path);
     if (err == NULL
         && apr_stat(&finfo, l->path, APR_FINFO_TYPE, vi->ptemp) != APR_SUCCESS
         && apr_hash_get(retained()->saved, l->path, APR_HASH_KEY_STRING)) {
@@ -157,15 +157,15 @@ tlsi_learner_t *tlsi_learn_open(const tlsi_vhost_init_t *vi)
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, vi->s, TLSILOGNO(0009)
                      "%s: TLSInteropCALearn file '%s': %s; %d learned "
                      "name(s) kept from it, and learning goes on",
-                     vi->vhost, l->path, err, l->state->entries->nelts);
+                     vi->vhost, l->path, err, l->kept->entries->nelts);
     }
-    tlsi_learned_rank(l->state, tlsi_learned_today());
+    tlsi_learned_rank(l->kept, tlsi_learned_today());
     return l;
 }
 
 const tlsi_learned_t *tlsi_learn_kept(const tlsi_learner_t *l)
 {
-    return l->state;
+    return l->kept;
 }
 
 /* -- in the children: one handshake's verified chain ---------------------- */
@@ -311,21 +311,21 @@ static void save(tlsi_learner_t *l, apr_pool_t *p, int today)
         }
         cert = certificate_of(l->store, sk_X509_NAME_value(l->names, i));
         if (cert != NULL) {
-            tlsi_learned_add(l->state, cert, issued, above, today);
+            tlsi_learned_add(l->kept, cert, issued, above, today);
             X509_free(cert);
             added++;
         }
     }
-    stacks_before = l->state->stacks->nelts;
+    stacks_before = l->kept->stacks->nelts;
     if (l->stacks != NULL && l->stacks->slots != NULL) {
-        l->state->stacks = tlsi_stacks_export(l->state->pool, l->stacks,
+        l->kept->stacks = tlsi_stacks_export(l->kept->pool, l->stacks,
                                               today);
     }
-    if (added == 0 && stacks_before == 0 && l->state->stacks->nelts == 0) {
+    if (added == 0 && stacks_before == 0 && l->kept->stacks->nelts == 0) {
         return;
     }
-    tlsi_learned_rank(l->state, today);
-    err = tlsi_learned_write(p, l->path, tlsi_learned_format(p, l->state,
+    tlsi_learned_rank(l->kept, today);
+    err = tlsi_learned_write(p, l->path, tlsi_learned_format(p, l->kept,
         apr_psprintf(p, "Virtual host: %s", l->vhost)));
     if (err != NULL) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, l->s, TLSILOGNO(0010)
@@ -337,9 +337,9 @@ static void save(tlsi_learner_t *l, apr_pool_t *p, int today)
                  APR_HASH_KEY_STRING, "");
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, l->s, TLSILOGNO(0011)
                  "%s: saved %d learned CA name(s)%s to '%s'", l->vhost,
-                 l->state->entries->nelts, l->state->stacks->nelts == 0 ? ""
+                 l->kept->entries->nelts, l->kept->stacks->nelts == 0 ? ""
                  : apr_psprintf(p, " and %d client stack(s)",
-                                l->state->stacks->nelts), l->path);
+                                l->kept->stacks->nelts), l->path);
 }
 
 /* Registered last on pconf, so it runs before the shared memory, the
@@ -437,7 +437,7 @@ static void start_stacks(generation_t *g, apr_pool_t *pconf,
         }
         tlsi_stacks_attach(l->stacks, shared, TLSI_STACKS_SLOTS,
                            l->step_names);
-        tlsi_stacks_load(l->stacks, l->state->stacks, today);
+        tlsi_stacks_load(l->stacks, l->kept->stacks, today);
         shared += bytes;
         report_stacks(l, today);
     }
