@@ -47,6 +47,11 @@ PLAIN_CFLAGS = $(WARN) -O2 -g $(CPPFLAGS) $(CFLAGS)
 BUILD_CFLAGS = $(if $(SANITIZE),$(WARN) $(SAN_CFLAGS) -O1 -g $(CPPFLAGS) \
                $(CFLAGS),$(PLAIN_CFLAGS))
 
+# Every build output goes under build/ (ignored by git), except the
+# module's own objects: apxs (libtool) writes them beside the sources in
+# mod_tlsinterop/ (.libs/mod_tlsinterop.so, *.lo, *.slo, *.la).
+BUILD = build
+
 # The pure core (mod_tlsinterop/core): OpenSSL, APR and PCRE2 only, built
 # once as a static library that the module, the probe, the unit tests and
 # bench link.  It is compiled without httpd's include directory, so a core
@@ -55,13 +60,13 @@ BUILD_CFLAGS = $(if $(SANITIZE),$(WARN) $(SAN_CFLAGS) -O1 -g $(CPPFLAGS) \
 CORE_DIR  = $(MOD_DIR)/core
 CORE_SRC  = $(wildcard $(CORE_DIR)/*.c)
 CORE_HDR  = $(wildcard $(CORE_DIR)/*.h)
-CORE_OBJ  = $(patsubst $(CORE_DIR)/%.c,$(CORE_DIR)/build/%.o,$(CORE_SRC))
-CORE_LIB  = $(CORE_DIR)/build/libtlsi_core.a
+CORE_OBJ  = $(patsubst $(CORE_DIR)/%.c,$(BUILD)/core/%.o,$(CORE_SRC))
+CORE_LIB  = $(BUILD)/core/libtlsi_core.a
 CORE_LIBS = $(CORE_LIB) $(MOD_LIBS) $(APR_LIBS) -lpthread
 # Under SANITIZE=1 the module and the unit tests link a sanitized build of
 # the core; the probe, the clients and bench keep the plain one.
-SAN_CORE_OBJ = $(patsubst $(CORE_DIR)/%.c,$(CORE_DIR)/build-san/%.o,$(CORE_SRC))
-SAN_CORE_LIB = $(CORE_DIR)/build-san/libtlsi_core.a
+SAN_CORE_OBJ = $(patsubst $(CORE_DIR)/%.c,$(BUILD)/core-san/%.o,$(CORE_SRC))
+SAN_CORE_LIB = $(BUILD)/core-san/libtlsi_core.a
 MOD_CORE_LIB = $(if $(SANITIZE),$(SAN_CORE_LIB),$(CORE_LIB))
 
 # The httpd glue: mod_tlsinterop*.c, linked with the core into the module.
@@ -70,12 +75,13 @@ GLUE_HDR  = $(wildcard $(MOD_DIR)/*.h)
 
 # The probe's parts (record tracking, sockets, HTTP, --cert), a library
 # the test clients link too.
-PROBE      = tools/tlsinterop-probe
-TOOLS_OBJ  = $(patsubst tools/%.c,tools/build/%.o,$(wildcard tools/probe_*.c))
-TOOLS_LIB  = tools/build/libprobe.a
+PROBE      = $(BUILD)/bin/tlsinterop-probe
+PROBE_MAN  = tools/tlsinterop-probe.1
+TOOLS_OBJ  = $(patsubst tools/%.c,$(BUILD)/tools/%.o,$(wildcard tools/probe_*.c))
+TOOLS_LIB  = $(BUILD)/tools/libprobe.a
 
-UNIT_TESTS = $(patsubst tests/unit/%.c,tests/unit/bin/%,$(wildcard tests/unit/test_*.c))
-CLIENTS    = $(patsubst %.c,%,$(wildcard tests/clients/*.c))
+UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
+CLIENTS    = $(patsubst tests/clients/%.c,$(BUILD)/bin/%,$(wildcard tests/clients/*.c))
 
 # libFuzzer targets for the pure core (Debian clang), with ASan and UBSan.
 # Coverage-guided fuzzing needs the core itself instrumented: it gets a
@@ -83,9 +89,9 @@ CLIENTS    = $(patsubst %.c,%,$(wildcard tests/clients/*.c))
 FUZZ_CC      ?= clang
 FUZZ_SAN      = -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_FLAGS    = $(FUZZ_SAN) -fsanitize=fuzzer
-FUZZ_CORE_OBJ = $(patsubst $(CORE_DIR)/%.c,$(CORE_DIR)/build-fuzz/%.o,$(CORE_SRC))
-FUZZ_CORE_LIB = $(CORE_DIR)/build-fuzz/libtlsi_core.a
-FUZZ_TARGETS  = $(patsubst tests/fuzz/%.c,tests/fuzz/bin/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_CORE_OBJ = $(patsubst $(CORE_DIR)/%.c,$(BUILD)/core-fuzz/%.o,$(CORE_SRC))
+FUZZ_CORE_LIB = $(BUILD)/core-fuzz/libtlsi_core.a
+FUZZ_TARGETS  = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 300
 # make test runs each target this long on its seeds
 FUZZ_SMOKE_SECONDS ?= 10
@@ -98,21 +104,22 @@ FUZZ_SMOKE_SECONDS ?= 10
 all: module tools clients
 
 # Rebuilt whenever the flags change, so a sanitizer build never lingers.
-$(MOD_DIR)/build.flags: FORCE
+$(BUILD)/build.flags: FORCE
+	@mkdir -p $(BUILD)
 	@echo '$(BUILD_CFLAGS) $(LDFLAGS)' | cmp -s - $@ || echo '$(BUILD_CFLAGS) $(LDFLAGS)' >$@
 
 core: $(MOD_CORE_LIB)
 
-$(CORE_DIR)/build/%.o: $(CORE_DIR)/%.c $(CORE_HDR) $(MOD_DIR)/build.flags
-	@mkdir -p $(CORE_DIR)/build
+$(BUILD)/core/%.o: $(CORE_DIR)/%.c $(CORE_HDR) $(BUILD)/build.flags
+	@mkdir -p $(BUILD)/core
 	$(CC) $(PLAIN_CFLAGS) -fPIC $(APR_CFLAGS) -c -o $@ $<
 
 $(CORE_LIB): $(CORE_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(CORE_DIR)/build-san/%.o: $(CORE_DIR)/%.c $(CORE_HDR) $(MOD_DIR)/build.flags
-	@mkdir -p $(CORE_DIR)/build-san
+$(BUILD)/core-san/%.o: $(CORE_DIR)/%.c $(CORE_HDR) $(BUILD)/build.flags
+	@mkdir -p $(BUILD)/core-san
 	$(CC) $(BUILD_CFLAGS) -fPIC $(APR_CFLAGS) -c -o $@ $<
 
 $(SAN_CORE_LIB): $(SAN_CORE_OBJ)
@@ -121,18 +128,18 @@ $(SAN_CORE_LIB): $(SAN_CORE_OBJ)
 
 module: $(MOD_SO)
 
-$(MOD_SO): $(GLUE_SRC) $(GLUE_HDR) $(MOD_CORE_LIB) $(MOD_DIR)/build.flags
+$(MOD_SO): $(GLUE_SRC) $(GLUE_HDR) $(MOD_CORE_LIB) $(BUILD)/build.flags
 	$(APXS) -c $(addprefix -Wc$(comma),$(BUILD_CFLAGS)) -I$(CORE_DIR) \
 	    $(addprefix -Wl$(comma),$(LDFLAGS)) -o $(MOD_DIR)/mod_tlsinterop.la \
-	    $(GLUE_SRC) $(MOD_CORE_LIB) $(MOD_LIBS) >$(MOD_DIR)/build.log 2>&1 \
-	    || { cat $(MOD_DIR)/build.log; exit 1; }
-	@grep -E 'warning|error' $(MOD_DIR)/build.log | grep -v -e Werror= \
+	    $(GLUE_SRC) $(MOD_CORE_LIB) $(MOD_LIBS) >$(BUILD)/module.log 2>&1 \
+	    || { cat $(BUILD)/module.log; exit 1; }
+	@grep -E 'warning|error' $(BUILD)/module.log | grep -v -e Werror= \
 	    -e 'against the static library' || true
 
 tools: $(PROBE)
 
-tools/build/%.o: tools/%.c $(wildcard tools/*.h) $(CORE_HDR) $(MOD_DIR)/build.flags
-	@mkdir -p tools/build
+$(BUILD)/tools/%.o: tools/%.c $(wildcard tools/*.h) $(CORE_HDR) $(BUILD)/build.flags
+	@mkdir -p $(BUILD)/tools
 	$(CC) $(PLAIN_CFLAGS) -I$(CORE_DIR) $(APR_CFLAGS) -c -o $@ $<
 
 $(TOOLS_LIB): $(TOOLS_OBJ)
@@ -140,27 +147,29 @@ $(TOOLS_LIB): $(TOOLS_OBJ)
 	$(AR) rcs $@ $^
 
 # It shares the module's CertificateRequest parser and legacy-agent rules.
-$(PROBE): tools/build/tlsinterop-probe.o $(TOOLS_LIB) $(CORE_LIB)
+$(PROBE): $(BUILD)/tools/tlsinterop-probe.o $(TOOLS_LIB) $(CORE_LIB)
+	@mkdir -p $(BUILD)/bin
 	$(CC) $(PLAIN_CFLAGS) $(LDFLAGS) -o $@ $< $(TOOLS_LIB) $(CORE_LIBS)
 
 clients: $(CLIENTS)
 
 # The clients share the probe's record tracking and connecting.
-tests/clients/%: tests/clients/%.c $(TOOLS_LIB) $(CORE_LIB) $(wildcard tools/*.h)
+$(BUILD)/bin/%: tests/clients/%.c $(TOOLS_LIB) $(CORE_LIB) $(wildcard tools/*.h)
+	@mkdir -p $(BUILD)/bin
 	$(CC) $(WARN) -O2 -g -Itools -I$(CORE_DIR) $(APR_CFLAGS) -o $@ $< $(TOOLS_LIB) $(CORE_LIBS)
 
 unit-tests: $(UNIT_TESTS)
 
-tests/unit/bin/%: tests/unit/%.c $(MOD_CORE_LIB) $(CORE_HDR) tests/unit/*.h
-	@mkdir -p tests/unit/bin
+$(BUILD)/unit/%: tests/unit/%.c $(MOD_CORE_LIB) $(CORE_HDR) tests/unit/*.h
+	@mkdir -p $(BUILD)/unit
 	$(CC) $(WARN) -O1 -g $(if $(SANITIZE),$(SAN_CFLAGS)) -I$(CORE_DIR) \
 	    $(APR_CFLAGS) -o $@ $< $(MOD_CORE_LIB) $(MOD_LIBS) $(APR_LIBS) -lpthread
 
 check-core:
 	@tests/check-core.sh $(CORE_DIR)
 
-$(CORE_DIR)/build-fuzz/%.o: $(CORE_DIR)/%.c $(CORE_HDR)
-	@mkdir -p $(CORE_DIR)/build-fuzz
+$(BUILD)/core-fuzz/%.o: $(CORE_DIR)/%.c $(CORE_HDR)
+	@mkdir -p $(BUILD)/core-fuzz
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer-no-link $(APR_CFLAGS) -c -o $@ $<
 
 $(FUZZ_CORE_LIB): $(FUZZ_CORE_OBJ)
@@ -169,8 +178,8 @@ $(FUZZ_CORE_LIB): $(FUZZ_CORE_OBJ)
 
 fuzz-targets: $(FUZZ_TARGETS)
 
-tests/fuzz/bin/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_CORE_LIB)
-	@mkdir -p tests/fuzz/bin
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_CORE_LIB)
+	@mkdir -p $(BUILD)/fuzz
 	$(FUZZ_CC) $(FUZZ_FLAGS) -I$(CORE_DIR) $(APR_CFLAGS) -o $@ $< \
 	    $(FUZZ_CORE_LIB) $(MOD_LIBS) $(APR_LIBS) -lpthread
 
@@ -209,20 +218,23 @@ test-matrix:
 	tests/matrix/run.sh $(RELEASES)
 
 # Cost of fitting the CA list to a negotiated max_fragment_length.
-bench/fragfit_cost: bench/fragfit_cost.c $(CORE_LIB) $(CORE_HDR)
+$(BUILD)/bench/fragfit_cost: bench/fragfit_cost.c $(CORE_LIB) $(CORE_HDR)
+	@mkdir -p $(BUILD)/bench
 	$(CC) $(WARN) -O2 -g -I$(CORE_DIR) $(APR_CFLAGS) -o $@ $< $(CORE_LIBS)
 
-bench-fragfit: bench/fragfit_cost
-	bench/fragfit_cost
+bench-fragfit: $(BUILD)/bench/fragfit_cost
+	$(BUILD)/bench/fragfit_cost
 
 # Cost of recognising a client stack from its ClientHello.
-bench/hello_cost: bench/hello_cost.c $(CORE_LIB) $(CORE_HDR)
+$(BUILD)/bench/hello_cost: bench/hello_cost.c $(CORE_LIB) $(CORE_HDR)
+	@mkdir -p $(BUILD)/bench
 	$(CC) $(WARN) -O2 -g -I$(CORE_DIR) $(APR_CFLAGS) -o $@ $< $(CORE_LIBS)
 
-bench-hello: bench/hello_cost
-	bench/hello_cost tests/fuzz/corpus/hello/*
+bench-hello: $(BUILD)/bench/hello_cost
+	$(BUILD)/bench/hello_cost tests/fuzz/corpus/hello/*
 
-bench/hsrate: bench/hsrate.c
+$(BUILD)/bench/hsrate: bench/hsrate.c
+	@mkdir -p $(BUILD)/bench
 	$(CC) $(WARN) -O2 -g -o $@ $< $(SSL_LIBS)
 
 bench-deps:
@@ -230,7 +242,7 @@ bench-deps:
 
 # make bench QUICK=1 runs a short version of every comparison.
 bench: bench-deps
-	$(MAKE) all bench/hsrate bench/fragfit_cost bench/hello_cost
+	$(MAKE) all $(BUILD)/bench/hsrate $(BUILD)/bench/fragfit_cost $(BUILD)/bench/hello_cost
 	$(PYTHON) bench/bench.py $(if $(QUICK),--quick) $(if $(ONLY),--only $(ONLY))
 
 install: module tools
@@ -238,7 +250,7 @@ install: module tools
 	$(APXS) -i -S LIBEXECDIR=$(DESTDIR)$(LIBEXECDIR) -n tlsinterop \
 	    $(MOD_DIR)/mod_tlsinterop.la
 	install -m 755 $(PROBE) $(DESTDIR)$(BINDIR)/tlsinterop-probe
-	install -m 644 $(PROBE).1 $(DESTDIR)$(MANDIR)/man1/tlsinterop-probe.1
+	install -m 644 $(PROBE_MAN) $(DESTDIR)$(MANDIR)/man1/tlsinterop-probe.1
 
 # The Debian package, built from a clean copy of the tracked files (see
 # packaging/make-deb.sh); deb-deps prints the apt-get line for what is missing.
@@ -262,12 +274,9 @@ demo-stop:
 	@$(PYTHON) demo/demo.py stop
 
 clean:
-	rm -rf $(MOD_DIR)/.libs $(MOD_DIR)/*.la $(MOD_DIR)/*.lo $(MOD_DIR)/*.slo \
-	       $(MOD_DIR)/*.o $(MOD_DIR)/build.log $(MOD_DIR)/build.flags \
-	       $(CORE_DIR)/build $(CORE_DIR)/build-san $(CORE_DIR)/build-fuzz \
-	       tools/build \
-	       tests/unit/bin $(CLIENTS) \
-	       bench/fragfit_cost bench/hello_cost bench/hsrate $(PROBE) tests/fuzz/bin dist
+	rm -rf $(BUILD) dist \
+	       $(MOD_DIR)/.libs $(MOD_DIR)/*.la $(MOD_DIR)/*.lo $(MOD_DIR)/*.slo \
+	       $(MOD_DIR)/*.o
 	find tests -name __pycache__ -type d -prune -exec rm -rf {} +
 
 FORCE:

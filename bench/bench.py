@@ -33,6 +33,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(BENCH)
+# The benchmark programs, as make builds them.
+BENCH_BIN = os.path.join(REPO, "build", "bench")
 sys.path.insert(0, os.path.join(REPO, "tests"))
 
 from harness import http1, httpd as H, names, pki as P, tls, vhosts  # noqa: E402
@@ -699,7 +701,7 @@ class Bench:
         return int(m.group(1)) / float(m.group(2)), cmd
 
     def hsrate(self, port, seconds, maxfrag):
-        cmd = [os.path.join(BENCH, "hsrate"), "-maxfrag", str(maxfrag),
+        cmd = [os.path.join(BENCH_BIN, "hsrate"), "-maxfrag", str(maxfrag),
                "-seconds", str(seconds), "127.0.0.1", str(port)]
         out = run(cmd, timeout=seconds + 60)
         return float(re.search(r"([\d.]+) per second", out).group(1)), cmd
@@ -796,7 +798,7 @@ class Bench:
                 [["cut per connection", "%.0f" % fit],
                  ["cut at start-up", "%.0f" % precut],
                  ["ratio", "%.3f" % (fit / precut)]])
-        out = run([os.path.join(BENCH, "fragfit_cost"),
+        out = run([os.path.join(BENCH_BIN, "fragfit_cost"),
                    "300" if self.quick else "2000"])
         r.add("The same cost in memory, without the network "
               "(`bench/fragfit_cost`):\n\n" + "\n".join(
@@ -1008,7 +1010,7 @@ class Bench:
         vhost that asks for client certificates (TLSInteropClientClass)."""
         seeds = sorted(os.path.relpath(path, REPO) for path in glob.glob(
             os.path.join(REPO, "tests", "fuzz", "corpus", "hello", "*")))
-        out = run([os.path.join(BENCH, "hello_cost")] + seeds, cwd=REPO)
+        out = run([os.path.join(BENCH_BIN, "hello_cost")] + seeds, cwd=REPO)
         share = re.search(r"at most: ([\d.]+) us, ([\d.]+) %", out)
         r = self.report
         r.add("## 8. Recognising a client stack\n\nPer full handshake on a "
@@ -1136,7 +1138,7 @@ class Bench:
                     timeout=None):
         """Full TLS 1.3 handshakes, each with one GET of small.html, for
         seconds or count times; returns (handshakes/s, command)."""
-        cmd = [os.path.join(BENCH, "hsrate"), "-tls1_3"]
+        cmd = [os.path.join(BENCH_BIN, "hsrate"), "-tls1_3"]
         cmd += ["-count", str(count)] if count else ["-seconds", str(seconds)]
         if cert:
             cmd += ["-cert", hier.chain, "-key", hier.key]

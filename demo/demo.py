@@ -34,7 +34,7 @@ CA_COUNT = 300
 IDLE = 3        # the demo vhosts' KeepAliveTimeout
 ROOTS = 12      # the hierarchical bundle: ROOTS roots,
 PER_ROOT = 20   # each issuing PER_ROOT intermediates
-PROBE = os.path.join(httpd_mod.REPO, "tools", "tlsinterop-probe")
+PROBE = os.path.join(httpd_mod.REPO, "build", "bin", "tlsinterop-probe")
 
 
 def apachectl(server, action):
@@ -224,13 +224,13 @@ def start(port):
     print("Try it yourself:")
     print("  openssl s_client -connect 127.0.0.1:%d -msg </dev/null "
           "| grep CertificateRequest" % port)
-    print("  tests/clients/splitcheck -v 127.0.0.1 %d" % plain)
+    print("  build/bin/splitcheck -v 127.0.0.1 %d" % plain)
     print("  curl -sk -D - -o /dev/null https://127.0.0.1:%d/index.html" % port)
-    print("  tests/clients/ie6client -wait %d -path /index.html 127.0.0.1 %d"
+    print("  build/bin/ie6client -wait %d -path /index.html 127.0.0.1 %d"
           % (IDLE + 1, plain))
     print("  %s -addr 127.0.0.1:%d -cert %s -key %s -path /index.html"
           % (gofilter, hport, hier.leaf, hier.key))
-    print("  tools/tlsinterop-probe -k --idle 0 --cert %s 127.0.0.1:%d"
+    print("  build/bin/tlsinterop-probe -k --idle 0 --cert %s 127.0.0.1:%d"
           % (hier.leaf, hport))
     print("Stop the demo server with: make demo-stop")
 

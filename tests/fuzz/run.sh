@@ -12,7 +12,7 @@ status=0
 for t in $targets; do
     mkdir -p "work/$t"
     printf 'fuzz_%-7s %4ss: ' "$t" "$seconds"
-    if ./bin/fuzz_"$t" -max_total_time="$seconds" -max_len=65536 \
+    if ../../build/fuzz/fuzz_"$t" -max_total_time="$seconds" -max_len=65536 \
            -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
            -artifact_prefix="work/$t-" "work/$t" "corpus/$t" \
            >"work/$t.log" 2>&1; then

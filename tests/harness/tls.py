@@ -6,7 +6,8 @@ import subprocess
 
 from .httpd import REPO
 
-CLIENTS = os.path.join(REPO, "tests", "clients")
+# The C clients, as make builds them (sources in tests/clients).
+CLIENTS = os.path.join(REPO, "build", "bin")
 CERTREQ = re.compile(r"^<<< (TLS 1\.[0-3]), Handshake \[length ([0-9a-f]+)\], "
                      r"CertificateRequest", re.M)
 VERSION_FLAGS = {"1.2": "-tls1_2", "1.3": "-tls1_3"}
@@ -125,7 +126,7 @@ def curl(url, *args, timeout=20):
     return res.returncode, res.stdout, res.stderr
 
 
-GOFILTER_SRC = os.path.join(CLIENTS, "gofilter", "main.go")
+GOFILTER_SRC = os.path.join(REPO, "tests", "clients", "gofilter", "main.go")
 
 
 def build_gofilter(directory):

@@ -155,7 +155,7 @@ def test_the_printed_commands_work_on_the_running_server(demo):
     assert ran.returncode == 0, ran.stdout + ran.stderr
     assert "certificate: offered" in ran.stdout and "status: 200" in ran.stdout
     probe = next(line.split() for line in tries
-                 if line.startswith("  tools/tlsinterop-probe"))
+                 if line.startswith("  build/bin/tlsinterop-probe"))
     ran = subprocess.run([os.path.join(httpd_mod.REPO, probe[0])] + probe[1:],
                          capture_output=True, text=True, timeout=60)
     assert "a client would offer it" in ran.stdout, ran.stdout + ran.stderr

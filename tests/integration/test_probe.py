@@ -13,7 +13,7 @@ from harness import vhosts
 from harness.http1 import IE6
 from harness.httpd import REPO, free_ports, wait_port
 
-PROBE = os.path.join(REPO, "tools", "tlsinterop-probe")
+PROBE = os.path.join(REPO, "build", "bin", "tlsinterop-probe")
 PORT_NAMES = ["module", "plain_off", "unclean", "require", "nofit", "http"]
 
 

@@ -13,7 +13,7 @@ import pytest
 from harness import tls, vhosts
 from harness.httpd import REPO, free_ports
 
-PROBE = os.path.join(REPO, "tools", "tlsinterop-probe")
+PROBE = os.path.join(REPO, "build", "bin", "tlsinterop-probe")
 PORT_NAMES = ["trimmed", "require", "nocertreq", "none"]
 VERSIONS = {"1.2": "-2", "1.3": "-3"}
 ORG = ("O", "tlsinterop tests")
