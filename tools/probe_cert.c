@@ -14,6 +14,7 @@
 #include <openssl/pem.h>
 
 #include "probe_cert.h"
+#include "tlsi_names.h"
 #include "tlsi_careq.h"
 
 /* A chain is a few kilobytes; this stops a device or a wrong file early. */
@@ -310,20 +311,8 @@ int probe_chain_issuers(const probe_chain_t *chain, const X509_NAME **names,
 
 const char *probe_name_text(const X509_NAME *name, char *buf, size_t len)
 {
-    BIO *mem = BIO_new(BIO_s_mem());
-    char *text = NULL;
-    long n = 0;
-
-    /* RFC 2253 flags escape control and non-ASCII bytes: safe to print. */
-    if (mem != NULL && X509_NAME_print_ex(mem, name, 0, XN_FLAG_RFC2253) >= 0) {
-        n = BIO_get_mem_data(mem, &text);
-    }
-    if (n > 0) {
-        snprintf(buf, len, "%.*s", (int)n, text);
-    }
-    else {
+    if (tlsi_name_format(name, buf, len) == 0) {
         snprintf(buf, len, "(empty name)");
     }
-    BIO_free(mem);
     return buf;
 }

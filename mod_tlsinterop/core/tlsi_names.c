@@ -6,6 +6,7 @@
  */
 
 #include <stdlib.h>
+#include <string.h>
 
 #include <apr_file_info.h>
 #include <apr_strings.h>
@@ -112,18 +113,43 @@ const char *tlsi_pem_subjects(apr_pool_t *p, const char *path,
     return error;
 }
 
-const char *tlsi_name_text(apr_pool_t *p, const X509_NAME *name)
+apr_size_t tlsi_name_format(const X509_NAME *name, char *buf, apr_size_t len)
 {
     BIO *bio = BIO_new(BIO_s_mem());
-    const char *text = "(unprintable name)";
-    char *data;
-    long len;
+    char *data = NULL;
+    long n = 0;
 
-    if (bio != NULL && X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253) >= 0
-        && (len = BIO_get_mem_data(bio, &data)) >= 0) {
-        text = apr_pstrmemdup(p, data, (apr_size_t)len);
+    if (bio != NULL && X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253) >= 0) {
+        n = BIO_get_mem_data(bio, &data);
+    }
+    if (len > 0) {
+        apr_size_t copy = n > 0 ? (apr_size_t)n : 0;
+
+        if (copy > len - 1) {
+            copy = len - 1;
+        }
+        if (copy > 0) {
+            memcpy(buf, data, copy);
+        }
+        buf[copy] = '\0';
     }
     BIO_free(bio);
+    return n > 0 ? (apr_size_t)n : 0;
+}
+
+const char *tlsi_name_text(apr_pool_t *p, const X509_NAME *name)
+{
+    char small[512], *text;
+    apr_size_t len = tlsi_name_format(name, small, sizeof(small));
+
+    if (len == 0) {
+        return "(unprintable name)";
+    }
+    if (len < sizeof(small)) {
+        return apr_pstrmemdup(p, small, len);
+    }
+    text = apr_palloc(p, len + 1);
+    tlsi_name_format(name, text, len + 1);
     return text;
 }
 

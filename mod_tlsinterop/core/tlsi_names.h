@@ -34,7 +34,14 @@ const char *tlsi_pem_subjects(apr_pool_t *p, const char *path,
  */
 int tlsi_no_pass_phrase(char *buf, int size, int rwflag, void *u);
 
-/* A name as RFC 2253 text, for log lines. */
+/*
+ * A name as RFC 2253 text (its flags escape control and non-ASCII bytes:
+ * safe to print) into buf, cut to len - 1 bytes.  Returns the whole
+ * text's length, 0 when the name prints as nothing or cannot be printed.
+ */
+apr_size_t tlsi_name_format(const X509_NAME *name, char *buf, apr_size_t len);
+
+/* The same, whole, from p: for log lines. */
 const char *tlsi_name_text(apr_pool_t *p, const X509_NAME *name);
 
 /*

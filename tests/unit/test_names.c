@@ -115,6 +115,38 @@ static void refuses_bad_files(apr_pool_t *p)
     }
 }
 
+/* One printer for log lines and the probe: whole from a pool, cut to a
+ * buffer, RFC 2253 either way. */
+static void names_print_whole_or_cut(apr_pool_t *p)
+{
+    X509_NAME *name = X509_NAME_new();
+    char unit[61], small[16];
+    const char *whole;
+    apr_size_t len;
+    int i;
+
+    memset(unit, 'x', sizeof(unit) - 1);
+    unit[sizeof(unit) - 1] = '\0';
+    for (i = 0; i < 12; i++) {      /* over the 512 bytes text starts with */
+        X509_NAME_add_entry_by_txt(name, "OU", MBSTRING_ASC,
+                                   (const unsigned char *)unit, -1, -1, 0);
+    }
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                               (const unsigned char *)"Long, Name", -1, -1, 0);
+    whole = tlsi_name_text(p, name);
+    len = tlsi_name_format(name, small, sizeof(small));
+    CHECK_EQ(len, strlen(whole));
+    CHECK(len > 700 && strncmp(whole, "CN=Long\\, Name,OU=xxx", 21) == 0);
+    CHECK_EQ(strlen(small), sizeof(small) - 1);
+    CHECK(strncmp(small, whole, sizeof(small) - 1) == 0);
+    X509_NAME_free(name);
+    name = X509_NAME_new();
+    CHECK_EQ(tlsi_name_format(name, small, sizeof(small)), 0);
+    CHECK(small[0] == '\0');
+    CHECK(strcmp(tlsi_name_text(p, name), "(unprintable name)") == 0);
+    X509_NAME_free(name);
+}
+
 int main(void)
 {
     apr_pool_t *pool = tlsi_test_init();
@@ -126,6 +158,7 @@ int main(void)
     }
     TLSI_RUN(reads_subjects_in_file_order, pool);
     TLSI_RUN(refuses_bad_files, pool);
+    TLSI_RUN(names_print_whole_or_cut, pool);
     rc = tlsi_test_done("test_names");
     while (nwritten > 0) {
         unlink(written[--nwritten]);
