@@ -79,7 +79,7 @@ typedef struct {
     /* the hint for the last vhost a request named, or NULL for none */
     const server_rec *hint_server;
     const struct tlsi_hint *hint;
-} conn_data_t;
+} conn_memo_t;
 
 /* What the filter changes for the pass that carries the headers. */
 typedef struct {
@@ -90,31 +90,32 @@ typedef struct {
 
 /* Whether any rule concerns a server's requests: legacy agents, or the
  * Keep-Alive hint.  Without (and on servers that are no SSL vhost, which
- * have no state), requests cost nothing more. */
+ * have no memo), requests cost nothing more. */
 static int has_work(const tlsi_srv_state_t *srv)
 {
     return srv != NULL && (srv->request.rules != NULL
                            || srv->request.margin != TLSI_MARGIN_OFF);
 }
 
-/* The module's state for c, or NULL before applies() first made it. */
-static conn_data_t *conn_data(const conn_rec *c)
+/* What the module remembers about c, or NULL before applies() first made
+ * it. */
+static conn_memo_t *conn_memo(const conn_rec *c)
 {
     return ap_get_module_config(c->conn_config, &tlsinterop_module);
 }
 
-/* The module's state for a TLS connection, made on its first request, or
- * NULL when the connection is not TLS.  Only a positive answer is kept: a
+/* What the module remembers about a TLS connection, made on its first
+ * request, or NULL when the connection is not TLS.  Only a positive answer is kept: a
  * plain connection may still upgrade to TLS (RFC 2817). */
-static conn_data_t *tls_conn_data(conn_rec *c)
+static conn_memo_t *tls_conn_memo(conn_rec *c)
 {
-    conn_data_t *state = conn_data(c);
+    conn_memo_t *memo = conn_memo(c);
 
-    if (state == NULL && ap_ssl_conn_is_ssl(c)) {
-        state = apr_pcalloc(c->pool, sizeof(*state));
-        ap_set_module_config(c->conn_config, &tlsinterop_module, state);
+    if (memo == NULL && ap_ssl_conn_is_ssl(c)) {
+        memo = apr_pcalloc(c->pool, sizeof(*memo));
+        ap_set_module_config(c->conn_config, &tlsinterop_module, memo);
     }
-    return state;
+    return memo;
 }
 
 /*
@@ -123,7 +124,7 @@ static conn_data_t *tls_conn_data(conn_rec *c)
  * NULL.  HTTP/2 streams run on secondary connections (c->master);
  * r->proto_num is no test, as an HTTP/1.x request line may claim any
  * version ("HTTP/9.9") and httpd still answers it as HTTP/1.1.  Once it
- * answered, the connection has its state: conn_data() is never NULL for
+ * answered, the connection has its memo: conn_memo() is never NULL for
  * r and later requests.
  */
 static APR_INLINE const tlsi_srv_state_t *applies(request_rec *r)
@@ -135,7 +136,7 @@ static APR_INLINE const tlsi_srv_state_t *applies(request_rec *r)
         return NULL;
     }
     srv = tlsi_srv_state(r->server);
-    if (!has_work(srv) || tls_conn_data(c) == NULL) {
+    if (!has_work(srv) || tls_conn_memo(c) == NULL) {
         return NULL;
     }
     return srv;
@@ -152,23 +153,23 @@ static const tlsi_agent_rule_t *match_agent(request_rec *r,
 {
     const char *agent = apr_table_get(r->headers_in, "User-Agent");
     apr_size_t len = agent ? strlen(agent) : 0;
-    conn_data_t *state = conn_data(r->connection);
+    conn_memo_t *memo = conn_memo(r->connection);
 
     if (agent == NULL) {
         agent = "";
     }
-    if (state->rules == rules && state->agent_len == len
-        && memcmp(state->agent, agent, len) == 0) {
-        return state->rule;
+    if (memo->rules == rules && memo->agent_len == len
+        && memcmp(memo->agent, agent, len) == 0) {
+        return memo->rule;
     }
-    state->rule = tlsi_agent_match(rules, agent, len);
-    state->rules = NULL;
+    memo->rule = tlsi_agent_match(rules, agent, len);
+    memo->rules = NULL;
     if (len <= AGENT_CACHE_MAX) {
-        memcpy(state->agent, agent, len);
-        state->agent_len = len;
-        state->rules = rules;
+        memcpy(memo->agent, agent, len);
+        memo->agent_len = len;
+        memo->rules = rules;
     }
-    return state->rule;
+    return memo->rule;
 }
 
 /* The rule recorded for r (&no_rule for none), or NULL before
@@ -271,11 +272,11 @@ static OUT_OF_LINE void start_request(request_rec *r)
  * ssl-*-shutdown in its own post_read_request hook. */
 int tlsi_conn_post_read_request(request_rec *r)
 {
-    conn_data_t *state = conn_data(r->connection);
+    conn_memo_t *memo = conn_memo(r->connection);
 
     /* A new request: the connection is no longer idle after a promise. */
-    if (state != NULL) {
-        state->announced = NULL;
+    if (memo != NULL) {
+        memo->announced = NULL;
     }
     if (tlsi_hello_watching()) {
         tlsi_hello_request_env(r);
@@ -317,17 +318,17 @@ static apr_interval_time_t enforced_timeout(const request_rec *r)
 static const struct tlsi_hint *find_hint(const request_rec *r,
                                          const tlsi_srv_state_t *srv)
 {
-    conn_data_t *state = conn_data(r->connection);
+    conn_memo_t *memo = conn_memo(r->connection);
 
-    if (state->hint_server != r->server) {
+    if (memo->hint_server != r->server) {
         int seconds = tlsi_hint_seconds(enforced_timeout(r),
                                         srv->request.margin);
         int at = tlsi_timeouts_find(srv->request.timeouts, seconds);
 
-        state->hint = at >= 0 ? &srv->request.hints[at] : NULL;
-        state->hint_server = r->server;
+        memo->hint = at >= 0 ? &srv->request.hints[at] : NULL;
+        memo->hint_server = r->server;
     }
-    return state->hint;
+    return memo->hint;
 }
 
 /*
@@ -418,10 +419,10 @@ static void record_fate(request_rec *r, const struct tlsi_hint *hint)
     const char *fate;
 
     if (r->connection->keepalive == AP_CONN_KEEPALIVE) {
-        conn_data_t *state = conn_data(r->connection);
+        conn_memo_t *memo = conn_memo(r->connection);
 
-        state->announced = r;
-        state->announced_server = r->server;
+        memo->announced = r;
+        memo->announced_server = r->server;
         if (hint != NULL) {
             fate = hint->fate;
             tlsi_count(r->server, TLSI_CNT_KEEPALIVE_HINTS);
@@ -516,14 +517,14 @@ static int mpm_stopping(void)
 
 /* After a response that announced keep-alive: count and log the close
  * if the connection will close all the same. */
-static OUT_OF_LINE void check_promise(request_rec *r, conn_data_t *state)
+static OUT_OF_LINE void check_promise(request_rec *r, conn_memo_t *memo)
 {
     int stopping = mpm_stopping();
 
     if (r->connection->keepalive == AP_CONN_KEEPALIVE && !stopping) {
         return;
     }
-    state->announced = NULL;    /* counted once, not again at the close */
+    memo->announced = NULL;    /* counted once, not again at the close */
     tlsi_count(r->server, TLSI_CNT_CLOSES_AFTER_KEEPALIVE);
     count_close(r);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, TLSILOGNO(0002)
@@ -541,18 +542,18 @@ static OUT_OF_LINE void check_promise(request_rec *r, conn_data_t *state)
 /* Before mod_log_config, so that the logged fate is the real one. */
 int tlsi_conn_log_transaction(request_rec *r)
 {
-    conn_data_t *state = conn_data(r->connection);
+    conn_memo_t *memo = conn_memo(r->connection);
 
     /* Most connections: the module never had work for them. */
-    if (state == NULL) {
+    if (memo == NULL) {
         return DECLINED;
     }
     while (r->next != NULL) {
         r = r->next;
     }
     /* A client that went away broke no promise of ours. */
-    if (state->announced == r && !r->connection->aborted) {
-        check_promise(r, state);
+    if (memo->announced == r && !r->connection->aborted) {
+        check_promise(r, memo);
     }
     return DECLINED;
 }
@@ -565,21 +566,21 @@ int tlsi_conn_log_transaction(request_rec *r)
  */
 int tlsi_conn_pre_close(conn_rec *c)
 {
-    conn_data_t *state = ap_get_module_config(c->conn_config,
+    conn_memo_t *memo = ap_get_module_config(c->conn_config,
                                                &tlsinterop_module);
 
-    if (state == NULL || state->announced == NULL || c->aborted
+    if (memo == NULL || memo->announced == NULL || c->aborted
         || !mpm_stopping()) {
         return OK;
     }
-    state->announced = NULL;
-    tlsi_count(state->announced_server, TLSI_CNT_CLOSES_AFTER_KEEPALIVE);
+    memo->announced = NULL;
+    tlsi_count(memo->announced_server, TLSI_CNT_CLOSES_AFTER_KEEPALIVE);
     ap_log_cerror(APLOG_MARK, APLOG_INFO, 0, c, TLSILOGNO(0003)
                   "idle connection closed by a graceful restart or stop "
                   "although its last response announced keep-alive (%d "
                   "request(s) served; %" APR_UINT64_T_FMT " on this vhost)",
                   c->keepalives,
-                  tlsi_counter_value(state->announced_server,
+                  tlsi_counter_value(memo->announced_server,
                                      TLSI_CNT_CLOSES_AFTER_KEEPALIVE));
     return OK;
 }
