@@ -52,7 +52,7 @@ int main(int argc, char **argv)
 {
     apr_pool_t *p;
     tlsi_classes_t *classes;
-    tlsi_stacks_t stacks = { 0 };
+    tlsi_stacks_t stacks;
     int steps[TLSI_STEPS] = { 76, 150, 200 };
     tlsi_loopback_cfg_t cfg = { .security_level = 2 };
     STACK_OF(X509_NAME) *names;
@@ -64,8 +64,9 @@ int main(int argc, char **argv)
     classes = tlsi_classes_builtin(p);
     /* A full table of learned stacks, as a busy vhost's: the look-up an
      * unknown client's handshake adds (TLSInteropClientLearn). */
+    tlsi_stacks_init(&stacks, steps);
     tlsi_stacks_attach(&stacks, apr_pcalloc(p, tlsi_stacks_bytes(
-                           TLSI_STACKS_SLOTS)), TLSI_STACKS_SLOTS, steps);
+                           TLSI_STACKS_SLOTS)), TLSI_STACKS_SLOTS);
     for (i = 0; i < TLSI_STACKS_SLOTS; i++) {
         char fake[TLSI_JA4_LEN + 1];
         tlsi_stack_choice_t c;

@@ -44,7 +44,7 @@ static void stack_outcome(const tlsi_handshake_t *hs, tlsi_hello_seen_t *seen,
         ap_log_cerror(APLOG_MARK, APLOG_INFO, 0, seen->c, TLSILOGNO(0005)
                       "client JA4 %s sent no certificate after %d CA names; "
                       "its next handshake gets a larger list", seen->ja4,
-                      hs->step_names[step]);
+                      hs->stacks->names[step]);
         break;
     case TLSI_STACKS_LEARNED:
         tlsi_count(hs->s, TLSI_CNT_LEARNED_STACKS);
@@ -53,7 +53,7 @@ static void stack_outcome(const tlsi_handshake_t *hs, tlsi_hello_seen_t *seen,
         ap_log_cerror(APLOG_MARK, APLOG_INFO, 0, seen->c, TLSILOGNO(0006)
                       "client JA4 %s authenticated after a list of %d CA "
                       "names: learned, its handshakes get that list",
-                      seen->ja4, hs->step_names[step]);
+                      seen->ja4, hs->stacks->names[step]);
         break;
     case TLSI_STACKS_HELD:
         tlsi_count(hs->s, TLSI_CNT_HELD_STACKS);
@@ -61,7 +61,7 @@ static void stack_outcome(const tlsi_handshake_t *hs, tlsi_hello_seen_t *seen,
                       "client JA4 %s broke the handshake off after a list of "
                       "%d CA names: it keeps the list it was learned at, "
                       "and is not explored again for %d days", seen->ja4,
-                      hs->step_names[step], TLSI_STACKS_RETRY_DAYS);
+                      hs->stacks->names[step], TLSI_STACKS_RETRY_DAYS);
         break;
     default:
         break;
@@ -178,10 +178,10 @@ static int list_for_stack(const tlsi_handshake_t *hs, SSL *ssl,
                                   apr_pool_cleanup_null);
     }
     if (seen->stack.step == TLSI_STEP_FITTED
-        || hs->step_names[seen->stack.step] == hs->fitted) {
+        || hs->stacks->names[seen->stack.step] == hs->fitted) {
         return 0;
     }
-    return give_names(hs, ssl, seen, hs->step_names[seen->stack.step]);
+    return give_names(hs, ssl, seen, hs->stacks->names[seen->stack.step]);
 }
 
 /*

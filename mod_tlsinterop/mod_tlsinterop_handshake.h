@@ -53,9 +53,8 @@ typedef struct tlsi_handshake {
                                  * connection reaches by an empty client CA
                                  * list; 0: it gets copies instead */
     /* Client stacks explored and learned (SSLVerifyClient require and
-     * TLSInteropClientLearn), or NULL; step_names[step]: names given. */
+     * TLSInteropClientLearn), or NULL; stacks->names[step]: names given. */
     tlsi_stacks_t *stacks;
-    int step_names[TLSI_STEPS];
 } tlsi_handshake_t;
 
 /* Set the callbacks on ctx where hs says there is work. */

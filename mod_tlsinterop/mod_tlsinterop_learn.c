@@ -52,7 +52,6 @@ struct tlsi_learner {
     /* Client stacks learned to take more (tlsi_stacks), or NULL where
      * none are: their table is attached at the end of start-up. */
     tlsi_stacks_t *stacks;
-    int step_names[TLSI_STEPS];
 };
 
 /* This configuration generation's learners, in pconf's user data. */
@@ -269,8 +268,8 @@ void tlsi_learn_watch(tlsi_learner_t *l, const tlsi_vhost_init_t *vi,
 tlsi_stacks_t *tlsi_learn_stacks(tlsi_learner_t *l, apr_pool_t *pconf,
                                  const int names[TLSI_STEPS])
 {
-    l->stacks = apr_pcalloc(pconf, sizeof(*l->stacks));
-    memcpy(l->step_names, names, sizeof(l->step_names));
+    l->stacks = apr_palloc(pconf, sizeof(*l->stacks));
+    tlsi_stacks_init(l->stacks, names);
     return l->stacks;
 }
 
@@ -385,16 +384,16 @@ static void report_stacks(const tlsi_learner_t *l, int today)
                  "%s: client stacks refused after the fitted list are "
                  "explored (%d CA names, then %d, then all %d); learned so "
                  "far: %d take more, %d held to what they took", l->vhost,
-                 l->step_names[TLSI_STEP_FITTED],
-                 l->step_names[TLSI_STEP_STEP_BYTES],
-                 l->step_names[TLSI_STEP_WHOLE], larger, held);
+                 l->stacks->names[TLSI_STEP_FITTED],
+                 l->stacks->names[TLSI_STEP_STEP_BYTES],
+                 l->stacks->names[TLSI_STEP_WHOLE], larger, held);
     for (i = 0; APLOG_IS_LEVEL(l->s, APLOG_INFO) && i < recs->nelts; i++) {
         const tlsi_stack_rec_t *rec = &APR_ARRAY_IDX(recs, i,
                                                      tlsi_stack_rec_t);
 
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, l->s, TLSILOGNO(0013)
                      "%s: client JA4 %s gets %d CA names (learned: %s)%s",
-                     l->vhost, rec->ja4, l->step_names[rec->takes],
+                     l->vhost, rec->ja4, l->stacks->names[rec->takes],
                      tlsi_step_name(rec->takes),
                      rec->retry_day > today ? "; not explored again for now"
                      : "");
@@ -435,8 +434,7 @@ static void start_stacks(generation_t *g, apr_pool_t *pconf,
         if (l->stacks == NULL) {
             continue;
         }
-        tlsi_stacks_attach(l->stacks, shared, TLSI_STACKS_SLOTS,
-                           l->step_names);
+        tlsi_stacks_attach(l->stacks, shared, TLSI_STACKS_SLOTS);
         tlsi_stacks_load(l->stacks, l->kept->stacks, today);
         shared += bytes;
         report_stacks(l, today);

@@ -708,7 +708,6 @@ static void prepare_client_lists(const tlsi_vhost_init_t *vi,
             large, l->shape, TLSI_STACKS_STEP_BYTES);
         names[TLSI_STEP_WHOLE] = large->count;
         hs->stacks = tlsi_learn_stacks(l->learner, vi->pconf, names);
-        memcpy(hs->step_names, names, sizeof(names));
     }
     tlsi_hello_watch(1);
     coverage_of(l, large->count, &larger);

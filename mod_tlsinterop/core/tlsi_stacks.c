@@ -32,13 +32,12 @@ apr_size_t tlsi_stacks_bytes(int slots)
     return slots > 0 ? (apr_size_t)slots * sizeof(tlsi_stack_slot_t) : 0;
 }
 
-void tlsi_stacks_attach(tlsi_stacks_t *t, void *mem, int slots,
-                        const int names[TLSI_STEPS])
+void tlsi_stacks_init(tlsi_stacks_t *t, const int names[TLSI_STEPS])
 {
     int step, above;
 
-    t->slots = mem;
-    t->count = mem != NULL ? slots : 0;
+    memset(t, 0, sizeof(*t));
+    memcpy(t->names, names, sizeof(t->names));
     for (step = 0; step < TLSI_STEPS; step++) {
         t->next[step] = -1;
         /* The next step that gives more; a step that gives as much as the
@@ -52,6 +51,12 @@ void tlsi_stacks_attach(tlsi_stacks_t *t, void *mem, int slots,
             }
         }
     }
+}
+
+void tlsi_stacks_attach(tlsi_stacks_t *t, void *mem, int slots)
+{
+    t->slots = mem;
+    t->count = mem != NULL ? slots : 0;
 }
 
 int tlsi_ja4_valid(const char *text, apr_size_t len)
@@ -129,13 +134,17 @@ static tlsi_stack_slot_t *find(const tlsi_stacks_t *t, const char *ja4,
     return NULL;
 }
 
-int tlsi_stacks_keep(const tlsi_stack_rec_t *rec, int today)
+/* Whether a record still says its stack takes more than the fitted list:
+ * learned larger, and seen within TLSI_STACKS_FORGET_DAYS. */
+static int still_learned(const tlsi_stack_rec_t *rec, int today)
 {
-    if (rec->retry_day > today) {
-        return 1;
-    }
     return rec->takes > TLSI_STEP_FITTED && rec->takes < TLSI_STEPS
            && today - rec->last_seen <= TLSI_STACKS_FORGET_DAYS;
+}
+
+int tlsi_stacks_keep(const tlsi_stack_rec_t *rec, int today)
+{
+    return rec->retry_day > today || still_learned(rec, today);
 }
 
 void tlsi_stacks_load(tlsi_stacks_t *t, const apr_array_header_t *recs,
@@ -152,8 +161,7 @@ void tlsi_stacks_load(tlsi_stacks_t *t, const apr_array_header_t *recs,
             || (s = find(t, rec->ja4, 1)) == NULL) {
             continue;
         }
-        if (rec->takes > TLSI_STEP_FITTED && rec->takes < TLSI_STEPS
-            && today - rec->last_seen <= TLSI_STACKS_FORGET_DAYS) {
+        if (still_learned(rec, today)) {
             apr_atomic_set32(&s->learned, (apr_uint32_t)rec->takes);
         }
         if (rec->retry_day > today) {

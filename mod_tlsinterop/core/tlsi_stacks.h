@@ -76,6 +76,7 @@ typedef struct tlsi_stack_slot tlsi_stack_slot_t;
 typedef struct tlsi_stacks {
     tlsi_stack_slot_t *slots;   /* NULL until attached: nothing explored */
     int count;
+    int names[TLSI_STEPS];      /* CA names each step's list holds */
     int next[TLSI_STEPS];       /* the step explored after each; -1: none */
 } tlsi_stacks_t;
 
@@ -109,12 +110,14 @@ typedef enum {
 apr_size_t tlsi_stacks_bytes(int slots);
 
 /*
- * Use mem (tlsi_stacks_bytes(slots), zeroed) for t.  names[step] is how
- * many CA names each step's list holds on this vhost: a step that gives no
- * more names than the one below it is skipped.
+ * A table for a vhost whose steps' lists hold names[step] CA names: a step
+ * that gives no more names than the one below it is skipped.  It explores
+ * nothing until attached.
  */
-void tlsi_stacks_attach(tlsi_stacks_t *t, void *mem, int slots,
-                        const int names[TLSI_STEPS]);
+void tlsi_stacks_init(tlsi_stacks_t *t, const int names[TLSI_STEPS]);
+
+/* Use mem (tlsi_stacks_bytes(slots), zeroed) for t's fingerprints. */
+void tlsi_stacks_attach(tlsi_stacks_t *t, void *mem, int slots);
 
 /* Put what a file kept (tlsi_stack_rec_t) into a freshly attached table;
  * records forgotten by today (see tlsi_stacks_keep) are left out. */

@@ -67,8 +67,8 @@ static void check_stacks_load(apr_pool_t *p, const tlsi_learned_t *l,
     apr_array_header_t *kept;
     int i;
 
-    memset(&t, 0, sizeof(t));
-    tlsi_stacks_attach(&t, apr_pcalloc(p, tlsi_stacks_bytes(8)), 8, names);
+    tlsi_stacks_init(&t, names);
+    tlsi_stacks_attach(&t, apr_pcalloc(p, tlsi_stacks_bytes(8)), 8);
     tlsi_stacks_load(&t, l->stacks, today);
     kept = tlsi_stacks_export(p, &t, today);
     FUZZ_CHECK(kept->nelts <= 8 && kept->nelts <= l->stacks->nelts);

@@ -55,10 +55,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     apr_pool_create(&p, fuzz_root_pool());
-    memset(&t, 0, sizeof(t));
     memset(open, 0, sizeof(open));
-    tlsi_stacks_attach(&t, apr_pcalloc(p, tlsi_stacks_bytes(8)), 8,
-                       shapes[data[0] % 4]);
+    tlsi_stacks_init(&t, shapes[data[0] % 4]);
+    tlsi_stacks_attach(&t, apr_pcalloc(p, tlsi_stacks_bytes(8)), 8);
     for (k = 0; k < PRINTS; k++) {
         snprintf(prints[k], sizeof(prints[k]),
                  "t13d1312h2_f57a46bbacb6_e7c2852226%02d", k);

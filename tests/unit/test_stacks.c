@@ -28,7 +28,8 @@ static tlsi_stacks_t *table(apr_pool_t *p, int names_fitted, int names_32k,
     tlsi_stacks_t *t = apr_pcalloc(p, sizeof(*t));
     int names[TLSI_STEPS] = { names_fitted, names_32k, names_whole };
 
-    tlsi_stacks_attach(t, apr_pcalloc(p, tlsi_stacks_bytes(8)), 8, names);
+    tlsi_stacks_init(t, names);
+    tlsi_stacks_attach(t, apr_pcalloc(p, tlsi_stacks_bytes(8)), 8);
     return t;
 }
 
