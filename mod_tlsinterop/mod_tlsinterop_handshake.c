@@ -80,23 +80,32 @@ static apr_status_t stack_broke_off(void *data)
     return APR_SUCCESS;
 }
 
-/*
- * Set on a connection that requests a certificate with a trimmed list:
- * tells at the end of the handshake whether the client sent one.  It
- * first runs the context's own callback (mod_ssl's), which the
- * connection's replaces, and leaves the connection to it once it knows.
- */
-static void on_info(const SSL *ssl, int where, int ret)
+/* A connection's info callback replaces the context's (mod_ssl's, which
+ * guards against client-initiated renegotiation): run it first.  Returns
+ * the vhost's handshake settings. */
+static const tlsi_handshake_t *run_context_callback(const SSL *ssl, int where,
+                                                    int ret)
 {
     SSL_CTX *ctx = SSL_get_SSL_CTX(ssl);
     void (*chained)(const SSL *, int, int) = SSL_CTX_get_info_callback(ctx);
-    const tlsi_handshake_t *hs = SSL_CTX_get_ex_data(ctx, handshake_index);
-    tlsi_hello_seen_t *seen;
-    tlsi_outcome_e outcome;
 
     if (chained != NULL) {
         chained(ssl, where, ret);
     }
+    return SSL_CTX_get_ex_data(ctx, handshake_index);
+}
+
+/*
+ * Set on a connection that requests a certificate with a trimmed list:
+ * tells at the end of the handshake whether the client sent one, then
+ * leaves the connection to the context's own callback.
+ */
+static void on_info(const SSL *ssl, int where, int ret)
+{
+    const tlsi_handshake_t *hs = run_context_callback(ssl, where, ret);
+    tlsi_hello_seen_t *seen;
+    tlsi_outcome_e outcome;
+
     if (where & SSL_CB_HANDSHAKE_DONE) {
         outcome = tlsi_ossl_peer_sent_certificate(ssl)
                   ? TLSI_OUTCOME_AUTHENTICATED : TLSI_OUTCOME_NO_CERTIFICATE;
@@ -224,13 +233,8 @@ static int list_for_client(const tlsi_handshake_t *hs, SSL *ssl)
  */
 static void on_post_handshake(const SSL *ssl, int where, int ret)
 {
-    SSL_CTX *ctx = SSL_get_SSL_CTX(ssl);
-    void (*chained)(const SSL *, int, int) = SSL_CTX_get_info_callback(ctx);
-    const tlsi_handshake_t *hs = SSL_CTX_get_ex_data(ctx, handshake_index);
+    const tlsi_handshake_t *hs = run_context_callback(ssl, where, ret);
 
-    if (chained != NULL) {
-        chained(ssl, where, ret);
-    }
     if ((where & SSL_CB_ACCEPT_LOOP) != SSL_CB_ACCEPT_LOOP
         || SSL_get_state(ssl) != TLS_ST_OK
         || !(SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER)) {

@@ -25,6 +25,8 @@
 #include "tlsi_hello.h"
 #include "tlsi_stacks.h"
 
+struct tlsi_handshake;
+
 /* What one connection's ClientHello said, kept in its pool. */
 typedef struct tlsi_hello_seen {
     conn_rec *c;
@@ -37,7 +39,7 @@ typedef struct tlsi_hello_seen {
      * full handshake was given, and whether its outcome is still to be
      * recorded (a connection that ends first broke the handshake off). */
     tlsi_stack_choice_t stack;
-    const void *stack_vhost;    /* the tlsi_handshake_t that chose */
+    const struct tlsi_handshake *stack_vhost;   /* the vhost that chose */
     int stack_pending;
 } tlsi_hello_seen_t;
 
