@@ -105,8 +105,8 @@ static conn_memo_t *conn_memo(const conn_rec *c)
 }
 
 /* What the module remembers about a TLS connection, made on its first
- * request, or NULL when the connection is not TLS.  Only a positive answer is kept: a
- * plain connection may still upgrade to TLS (RFC 2817). */
+ * request, or NULL when the connection is not TLS.  Only a positive answer
+ * is kept: a plain connection may still upgrade to TLS (RFC 2817). */
 static conn_memo_t *tls_conn_memo(conn_rec *c)
 {
     conn_memo_t *memo = conn_memo(c);

@@ -107,7 +107,8 @@ static void print_handshake_text(const probe_handshake_t *hs)
     }
 }
 
-static void print_connection_text(const probe_opts_t *o, const probe_connection_t *c)
+static void print_connection_text(const probe_opts_t *o,
+                                  const probe_connection_t *c)
 {
     const probe_response_t *r = &c->resp;
 
@@ -137,7 +138,8 @@ static void print_connection_text(const probe_opts_t *o, const probe_connection_
     }
 }
 
-static void print_offer_text(const probe_chain_t *chain, const probe_handshake_t *hs)
+static void print_offer_text(const probe_chain_t *chain,
+                             const probe_handshake_t *hs)
 {
     const probe_offer_t *r = &hs->offer;
     const X509_NAME *issuers[PROBE_MAX_ISSUERS];
@@ -182,7 +184,8 @@ static void print_offer_text(const probe_chain_t *chain, const probe_handshake_t
     }
 }
 
-static void print_cert_text(const probe_chain_t *chain, const probe_handshake_t *hs,
+static void print_cert_text(const probe_chain_t *chain,
+                            const probe_handshake_t *hs,
                             const probe_handshake_t *frag)
 {
     char name[512];
@@ -357,7 +360,8 @@ static void print_offer_json(const probe_chain_t *chain,
     printf("}");
 }
 
-static void print_cert_json(const probe_chain_t *chain, const probe_handshake_t *hs,
+static void print_cert_json(const probe_chain_t *chain,
+                            const probe_handshake_t *hs,
                             const probe_handshake_t *frag)
 {
     const X509_NAME *issuers[PROBE_MAX_ISSUERS];
@@ -374,11 +378,11 @@ static void print_cert_json(const probe_chain_t *chain, const probe_handshake_t 
         X509 *cert = probe_chain_get(chain, i);
 
         printf("%s{\"subject\": ", i ? ", " : "");
-        probe_json_string(stdout, probe_name_text(X509_get_subject_name(cert), name,
-                                            sizeof(name)));
+        probe_json_string(stdout, probe_name_text(X509_get_subject_name(cert),
+                                                  name, sizeof(name)));
         printf(", \"issuer\": ");
-        probe_json_string(stdout, probe_name_text(X509_get_issuer_name(cert), name,
-                                            sizeof(name)));
+        probe_json_string(stdout, probe_name_text(X509_get_issuer_name(cert),
+                                                  name, sizeof(name)));
         printf("}");
     }
     printf("], \"offered\": %s, \"checks\": [", offered ? "true" : "false");
@@ -395,7 +399,8 @@ static void print_cert_json(const probe_chain_t *chain, const probe_handshake_t 
     printf("], \"fix\": [");
     for (i = 0; i < count; i++) {
         printf("%s", i ? ", " : "");
-        probe_json_string(stdout, probe_name_text(issuers[i], name, sizeof(name)));
+        probe_json_string(stdout,
+                          probe_name_text(issuers[i], name, sizeof(name)));
     }
     printf("]}");
 }

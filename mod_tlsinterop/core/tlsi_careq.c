@@ -71,9 +71,7 @@ apr_size_t tlsi_cr_size(const tlsi_cr_shape_t *shape, apr_size_t names_len)
 /* A u16-prefixed vector that must take all of r. */
 static int read_whole_vec16(tlsi_wire_t *r, tlsi_wire_t *vec)
 {
-    apr_size_t len;
-
-    return tlsi_wire_uint(r, 2, &len) && tlsi_wire_sub(r, len, vec) && tlsi_wire_left(r) == 0;
+    return tlsi_wire_vector(r, 2, vec) && tlsi_wire_left(r) == 0;
 }
 
 static int parse_names(tlsi_wire_t *names, tlsi_cr_info_t *info)
@@ -83,7 +81,8 @@ static int parse_names(tlsi_wire_t *names, tlsi_cr_info_t *info)
         apr_size_t len;
         tlsi_wire_t der;
 
-        if (!tlsi_wire_uint(names, 2, &len) || len == 0 || !tlsi_wire_sub(names, len, &der)) {
+        if (!tlsi_wire_uint(names, 2, &len) || len == 0
+            || !tlsi_wire_sub(names, len, &der)) {
             return 0;
         }
         info->ca_names++;
@@ -171,7 +170,8 @@ int tlsi_cr_parse(const unsigned char *msg, apr_size_t len, int tls13,
     tlsi_wire_init(&r, msg, len);
     info->tls13 = tls13;
     info->msg_len = len;
-    if (!tlsi_wire_uint(&r, 1, &type) || type != SSL3_MT_CERTIFICATE_REQUEST_TYPE
+    if (!tlsi_wire_uint(&r, 1, &type)
+        || type != SSL3_MT_CERTIFICATE_REQUEST_TYPE
         || !tlsi_wire_uint(&r, 3, &body_len) || body_len != tlsi_wire_left(&r)
         || !tlsi_wire_sub(&r, body_len, &body)) {
         return 0;

@@ -140,7 +140,8 @@ int tlsi_hello_parse(const unsigned char *msg, size_t len,
         return 0;
     }
     while (tlsi_wire_left(&exts) > 0) {
-        if (!tlsi_wire_uint(&exts, 2, &value) || !tlsi_wire_vector(&exts, 2, &data)) {
+        if (!tlsi_wire_uint(&exts, 2, &value)
+            || !tlsi_wire_vector(&exts, 2, &data)) {
             return 0;
         }
         if (tlsi_hello_is_grease(value)) {

@@ -56,8 +56,8 @@ int tlsi_loopback_certreq(const tlsi_loopback_cfg_t *cfg, int version,
                        const char **err);
 
 /*
- * Learn both versions' shapes.  A version whose loopback handshake fails stays unknown
- * in *shape.  Returns 1 if at least one version is known, else 0 with *err.
+ * Learn both versions' shapes.  A version whose loopback handshake fails
+ * stays unknown in *shape.  Returns 1 if at least one version is known, else 0 with *err.
  */
 int tlsi_loopback_shape(const tlsi_loopback_cfg_t *cfg, apr_pool_t *p,
                      tlsi_cr_shape_t *shape, const char **err);

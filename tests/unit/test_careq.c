@@ -275,8 +275,9 @@ static void certificate_message_model(apr_pool_t *p)
             apr_size_t len;
             const char *err;
 
-            if (!tlsi_loopback_message(&cfg, versions[v], NULL, SSL3_MT_CERTIFICATE,
-                                    0, p, &msg, &len, &err)) {
+            if (!tlsi_loopback_message(&cfg, versions[v], NULL,
+                                       SSL3_MT_CERTIFICATE, 0, p, &msg, &len,
+                                       &err)) {
                 CHECK(!"probe handshake failed");
                 continue;
             }
