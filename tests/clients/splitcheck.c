@@ -51,9 +51,9 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
-#include <openssl/pem.h>
 #include <openssl/ssl.h>
 
+#include "probe_cert.h"
 #include "probe_net.h"
 #include "probe_track.h"
 #include "tlsi_careq.h"
@@ -87,7 +87,7 @@ typedef struct options {
  * name issued one of its chain (as Java, Go, browsers and GnuTLS choose). */
 typedef struct filter {
     const char *cert, *key;
-    STACK_OF(X509) *chain;
+    probe_chain_t chain;
 } filter_t;
 
 static int offer_if_advertised(SSL *ssl, void *arg)
@@ -96,8 +96,9 @@ static int offer_if_advertised(SSL *ssl, void *arg)
     const STACK_OF(X509_NAME) *names = SSL_get_client_CA_list(ssl);
     int i, j;
 
-    for (i = 0; i < sk_X509_num(f->chain); i++) {
-        X509_NAME *issuer = X509_get_issuer_name(sk_X509_value(f->chain, i));
+    for (i = 0; i < probe_chain_count(&f->chain); i++) {
+        X509_NAME *issuer = X509_get_issuer_name(probe_chain_get(&f->chain,
+                                                                 i));
 
         for (j = 0; j < sk_X509_NAME_num(names); j++) {
             if (X509_NAME_cmp(issuer, sk_X509_NAME_value(names, j)) == 0) {
@@ -108,22 +109,6 @@ static int offer_if_advertised(SSL *ssl, void *arg)
         }
     }
     return 1;   /* none advertised: an empty Certificate */
-}
-
-static STACK_OF(X509) *read_chain(const char *path)
-{
-    STACK_OF(X509) *chain = sk_X509_new_null();
-    FILE *f = fopen(path, "r");
-    X509 *cert;
-
-    while (f != NULL && (cert = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
-        sk_X509_push(chain, cert);
-    }
-    ERR_clear_error();
-    if (f != NULL) {
-        fclose(f);
-    }
-    return chain;
 }
 
 /* -get: one request after the handshake; 0 for a 200 response.  Under
@@ -239,6 +224,7 @@ int main(int argc, char **argv)
     const char *cert = NULL, *key = NULL;
     options_t o = { 0 };
     filter_t filter = { 0 };
+    char err[256];
     long max_list = 0;
     int filtering = 0;
     int version = 0, count = 1, i, n, rc = 0, trait = -1;
@@ -327,9 +313,8 @@ int main(int argc, char **argv)
     if (cert && filtering) {
         filter.cert = cert;
         filter.key = key ? key : cert;
-        filter.chain = read_chain(cert);
-        if (sk_X509_num(filter.chain) == 0) {
-            fprintf(stderr, "splitcheck: cannot read %s\n", cert);
+        if (probe_chain_load(&filter.chain, cert, err, sizeof(err)) < 0) {
+            fprintf(stderr, "splitcheck: %s\n", err);
             return 2;
         }
         SSL_CTX_set_cert_cb(ctx, offer_if_advertised, &filter);
@@ -352,6 +337,6 @@ int main(int argc, char **argv)
         printf("%d of %d connections done\n", rc == 0 ? n : n - 1, count);
     }
     SSL_CTX_free(ctx);
-    sk_X509_pop_free(filter.chain, X509_free);
+    probe_chain_free(&filter.chain);
     return rc;
 }
