@@ -1,7 +1,8 @@
 """A private httpd: Debian's /usr/sbin/apache2 with a generated config.
 
 It listens on loopback ports only, runs in the foreground under our
-control, and is always stopped: stop() kills its whole process group.
+control, and is always stopped: stop() stops it gracefully, then makes sure
+by killing its whole process group.
 """
 
 import os
@@ -143,6 +144,26 @@ def wait_port(port, timeout):
     return False
 
 
+def child_pids(pid):
+    """The live httpd children of pid (not its piped loggers, not zombies
+    it has yet to reap)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                stat = f.read()
+            exe = os.readlink("/proc/%s/exe" % entry)
+        except OSError:
+            continue
+        # The command name may hold spaces or parentheses: fields after it.
+        fields = stat[stat.rindex(")") + 2:].split()
+        if fields[0] != "Z" and int(fields[1]) == pid and exe == APACHE2:
+            found.append(int(entry))
+    return found
+
+
 class HttpdError(RuntimeError):
     pass
 
@@ -171,6 +192,7 @@ class Httpd:
         self.loglevel = loglevel
         self.modules = BASE_MODULES + list(extra_modules)
         self.proc = None
+        self.one_process = False
         for sub in ("run", "logs", "htdocs"):
             os.makedirs(os.path.join(workdir, sub), exist_ok=True)
         os.chmod(workdir, 0o755)
@@ -269,6 +291,25 @@ class Httpd:
         except FileNotFoundError:
             return ""
 
+    def wait_logged(self, count, timeout=10):
+        """Wait until the access log holds count requests: by then every
+        log_transaction hook has run for them (mod_log_config's runs last),
+        so the requests are truly over on the server's side, not only
+        answered."""
+        path = self.path("logs", "access.log")
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with open(path) as f:
+                    lines = f.read().count("\n")
+            except FileNotFoundError:
+                lines = 0
+            if lines >= count:
+                return
+            if time.monotonic() > deadline:
+                raise HttpdError("%d of %d requests in %s" % (lines, count, path))
+            time.sleep(0.02)
+
     def _generations(self):
         return self.error_log().count(READY)
 
@@ -306,6 +347,7 @@ class Httpd:
         env = apache_env()
         if extra_env:
             env = dict(env or os.environ, **extra_env)
+        self.one_process = one_process
         self.proc = subprocess.Popen(
             list(prefix) + [APACHE2, "-f", self.conf_path, "-DFOREGROUND"]
             + (["-X"] if one_process else []), preexec_fn=allow_core_files,
@@ -338,14 +380,31 @@ class Httpd:
         os.kill(self.proc.pid, signal.SIGHUP)
         self._wait_generation(before + 1, timeout)
 
-    def stop(self, timeout=10):
+    def stop(self, timeout=10, graceful=True):
+        """Stop httpd as apache2ctl graceful-stop does, then make sure.
+
+        Not with SIGTERM first: an immediate stop has each child's main
+        thread close the sockets its workers hold, and when a worker is
+        finishing one of them at that moment httpd's event MPM reads the
+        freed socket and the child crashes (close_worker_sockets(); about
+        one stop in a hundred right after a connection, with or without
+        this module: tests/README.md).  A graceful stop lets the workers
+        finish; once the children are gone, SIGTERM ends the parent's
+        one-second wait.  A server run with -X (valgrind) knows only
+        SIGTERM; graceful=False stops with it at once
+        (tests/repro/event_stop_race.py)."""
         if self.proc is None:
             return
         proc, self.proc = self.proc, None
+        deadline = time.monotonic() + timeout
+        if proc.poll() is None and graceful and not self.one_process:
+            proc.send_signal(signal.SIGWINCH)
+            while child_pids(proc.pid) and time.monotonic() < deadline:
+                time.sleep(0.02)
         if proc.poll() is None:
             proc.terminate()
             try:
-                proc.wait(timeout)
+                proc.wait(max(deadline - time.monotonic(), 1))
             except subprocess.TimeoutExpired:
                 pass
         # Whatever is left of the group (children of a killed parent).

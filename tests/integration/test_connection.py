@@ -372,6 +372,8 @@ def test_idle_close_at_a_graceful_restart_is_logged_and_counted(make_httpd,
         resp = conn.request()
         assert_keeps_alive(resp, 29)
         conn.request()
+        # Idle: the server is done with the request, not only its answer.
+        server.wait_logged(2)
         server.graceful()
         how, _, waited = conn.read_until_close(timeout=15)
     finally:
