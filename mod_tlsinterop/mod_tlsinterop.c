@@ -56,6 +56,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                        server_rec *base)
 {
     apr_array_header_t *timeouts;
+    int fate_variable;
     server_rec *s;
 
     (void)plog;
@@ -63,6 +64,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
         return DONE;
     }
     timeouts = tlsi_conn_timeouts(ptemp, base);
+    fate_variable = tlsi_conn_fate_variable_named();
     for (s = base; s != NULL; s = s->next) {
         tlsi_srv_state_t *state = tlsi_srv_state(s);
 
@@ -70,7 +72,8 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
             continue;
         }
         state->counter_slot = tlsi_counters_slot(pconf, s);
-        state->request = tlsi_conn_settings(pconf, s, timeouts);
+        state->request = tlsi_conn_settings(pconf, s, timeouts,
+                                            fate_variable);
     }
     tlsi_learn_start_generation(pconf, base);
     if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {

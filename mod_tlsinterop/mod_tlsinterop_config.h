@@ -35,6 +35,9 @@ typedef struct tlsi_request_settings {
      * needs, by the same index; NULL when the margin is off. */
     struct tlsi_timeouts *timeouts;
     struct tlsi_hint *hints;
+    /* Whether the configuration names TLSINTEROP_CONNECTION: only then is
+     * it set for each request. */
+    int fate_variable;
 } tlsi_request_settings_t;
 
 /*

@@ -14,6 +14,7 @@
 #include "http_request.h"
 #include "http_ssl.h"
 #include "ap_mpm.h"
+#include "util_cfgtree.h"
 #include "util_filter.h"
 
 #include <apr_strings.h>
@@ -40,18 +41,6 @@ APLOG_USE_MODULE(tlsinterop);
 #define AGENT_CACHE_MAX 256
 
 static ap_filter_rec_t *connection_filter;
-
-/*
- * The hooks return at once for most requests: those of servers with no
- * rule and no hint, on connections the module never worked on.  What they
- * do otherwise is kept out of line, so that such a return needs no stack
- * frame: some 30 instructions fewer a request, on every server.
- */
-#if defined(__GNUC__)
-#define OUT_OF_LINE __attribute__((noinline))
-#else
-#define OUT_OF_LINE
-#endif
 
 /* request_config value for "checked; no rule matches" */
 static const tlsi_agent_rule_t no_rule;
@@ -246,7 +235,7 @@ static tlsi_shutdown_e connection_shutdown_mode(const conn_rec *c)
 
 /* Match the User-Agent and settle the shutdown mode of a request the
  * module applies to. */
-static OUT_OF_LINE void start_request(request_rec *r)
+static void start_request(request_rec *r)
 {
     conn_rec *c = r->connection;
     const tlsi_srv_state_t *srv = applies(r);
@@ -413,6 +402,16 @@ static void count_close(const request_rec *r)
     }
 }
 
+/* The connection's fate after r, for %{TLSINTEROP_CONNECTION}e where the
+ * configuration names it (s is the server whose settings say so). */
+static void set_fate_variable(request_rec *r, const server_rec *s,
+                              const char *fate)
+{
+    if (tlsi_srv_state(s)->request.fate_variable) {
+        apr_table_setn(r->subprocess_env, TLSI_ENV_CONNECTION, fate);
+    }
+}
+
 /* After the headers went out: what they told the client. */
 static void record_fate(request_rec *r, const struct tlsi_hint *hint)
 {
@@ -435,7 +434,7 @@ static void record_fate(request_rec *r, const struct tlsi_hint *hint)
         fate = close_fate(r->connection);
         count_close(r);
     }
-    apr_table_setn(r->subprocess_env, TLSI_ENV_CONNECTION, fate);
+    set_fate_variable(r, r->server, fate);
 }
 
 static apr_status_t connection_filter_out(ap_filter_t *f,
@@ -478,7 +477,7 @@ static int filter_present(const request_rec *r)
 }
 
 /* Add the filter where r, of a server with work, needs it. */
-static OUT_OF_LINE void add_filter(request_rec *r,
+static void add_filter(request_rec *r,
                                    const tlsi_srv_state_t *srv)
 {
     /* post_read_request recorded a rule (or none) for r only where the
@@ -517,7 +516,7 @@ static int mpm_stopping(void)
 
 /* After a response that announced keep-alive: count and log the close
  * if the connection will close all the same. */
-static OUT_OF_LINE void check_promise(request_rec *r, conn_memo_t *memo)
+static void check_promise(request_rec *r, conn_memo_t *memo)
 {
     int stopping = mpm_stopping();
 
@@ -535,8 +534,7 @@ static OUT_OF_LINE void check_promise(request_rec *r, conn_memo_t *memo)
                   tlsi_counter_value(r->server,
                                      TLSI_CNT_CLOSES_AFTER_KEEPALIVE),
                   r->the_request);
-    apr_table_setn(r->subprocess_env, TLSI_ENV_CONNECTION,
-                   close_fate(r->connection));
+    set_fate_variable(r, memo->announced_server, close_fate(r->connection));
 }
 
 /* Before mod_log_config, so that the logged fate is the real one. */
@@ -625,6 +623,28 @@ apr_array_header_t *tlsi_conn_timeouts(apr_pool_t *p, const server_rec *base)
     return found;
 }
 
+static int names_variable(const ap_directive_t *d, const char *name)
+{
+    for (; d != NULL; d = d->next) {
+        if ((d->args != NULL && ap_strcasestr(d->args, name) != NULL)
+            || names_variable(d->first_child, name)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/*
+ * Setting the variable is a table write on every request, and only a log
+ * format reads it (it is set after the response went out): so it is set
+ * only where some directive names it.  Names of environment variables are
+ * matched without regard to case, as %{...}e looks them up.
+ */
+int tlsi_conn_fate_variable_named(void)
+{
+    return names_variable(ap_conftree, TLSI_ENV_CONNECTION);
+}
+
 /*
  * The timeout a connection is held to after a response is s's
  * KeepAliveTimeout if it sets one, else that of whichever server is first
@@ -634,16 +654,19 @@ apr_array_header_t *tlsi_conn_timeouts(apr_pool_t *p, const server_rec *base)
  * times the distinct timeouts, not with the square of all servers.
  */
 tlsi_request_settings_t tlsi_conn_settings(apr_pool_t *pconf, server_rec *s,
-                                           const apr_array_header_t *timeouts)
+                                           const apr_array_header_t *timeouts,
+                                           int fate_variable)
 {
     const tlsi_srv_conf_t *conf = tlsi_srv_conf(s);
     const tlsi_agent_rules_t *rules = tlsi_agents(conf);
-    tlsi_request_settings_t settings = { NULL, TLSI_MARGIN_OFF, NULL, NULL };
+    tlsi_request_settings_t settings = { NULL, TLSI_MARGIN_OFF, NULL, NULL,
+                                         0 };
     int i;
 
     if (!tlsi_enabled(conf)) {
         return settings;
     }
+    settings.fate_variable = fate_variable;
     if (rules != NULL && rules->rules->nelts > 0) {
         settings.rules = rules;
     }

@@ -25,7 +25,8 @@
 
 #include "mod_tlsinterop_config.h"
 
-/* Per-request environment variables, for LogFormat's %{...}e. */
+/* Per-request environment variables, for LogFormat's %{...}e.  The
+ * connection's fate is set only where the configuration names it. */
 #define TLSI_ENV_AGENT_RULE "TLSINTEROP_AGENT_RULE"
 #define TLSI_ENV_CONNECTION "TLSINTEROP_CONNECTION"
 
@@ -48,9 +49,14 @@ int tlsi_conn_pre_close(conn_rec *c);
  * tlsi_conn_settings(). */
 apr_array_header_t *tlsi_conn_timeouts(apr_pool_t *p, const server_rec *base);
 
+/* Whether any directive of the configuration names TLSINTEROP_CONNECTION
+ * (a LogFormat, a CustomLog's own format...), for tlsi_conn_settings(). */
+int tlsi_conn_fate_variable_named(void);
+
 /* post_config: what an SSL vhost's requests need, ready-made (hints from
  * pconf). */
 tlsi_request_settings_t tlsi_conn_settings(apr_pool_t *pconf, server_rec *s,
-                                           const apr_array_header_t *timeouts);
+                                           const apr_array_header_t *timeouts,
+                                           int fate_variable);
 
 #endif /* MOD_TLSINTEROP_CONN_H */

@@ -291,12 +291,12 @@ class Httpd:
         except FileNotFoundError:
             return ""
 
-    def wait_logged(self, count, timeout=10):
-        """Wait until the access log holds count requests: by then every
-        log_transaction hook has run for them (mod_log_config's runs last),
-        so the requests are truly over on the server's side, not only
-        answered."""
-        path = self.path("logs", "access.log")
+    def wait_logged(self, count, timeout=10, log="access.log"):
+        """Wait until an access log (in logs/) holds count requests: by then
+        every log_transaction hook has run for them (mod_log_config's runs
+        last), so the requests are truly over on the server's side, not
+        only answered."""
+        path = self.path("logs", log)
         deadline = time.monotonic() + timeout
         while True:
             try:

@@ -320,6 +320,41 @@ def test_log_variables_tell_rule_and_fate(site):
         assert re.search(pattern, log), pattern
 
 
+LUA_FATE = """
+function fate(r)
+    r.notes["seen-fate"] = r.subprocess_env["TLSINTEROP_CONNECTION"] or "unset"
+    return apache2.DECLINED
+end
+"""
+
+
+@pytest.mark.parametrize("named", [False, True])
+def test_fate_variable_is_set_only_where_the_configuration_names_it(
+        make_httpd, pki, named):
+    """Setting TLSINTEROP_CONNECTION costs a table write a request, so the
+    module sets it only when some directive names it.  A log hook in a Lua
+    file (which is no directive) shows whether it was set."""
+    port = free_ports(1)[0]
+    server = make_httpd(extra_modules=["lua"])
+    server.write_index()
+    script = server.path("fate.lua")
+    with open(script, "w") as f:
+        f.write(LUA_FATE)
+    log = server.path("logs", "fate.log")
+    extra = 'LuaHookLog "%s" fate\nCustomLog "%s" "%%{seen-fate}n"\n' % (
+        script, log)
+    if named:
+        # Named anywhere, even in a format nothing uses, and in any case.
+        extra += 'LogFormat "%{tlsinterop_connection}e" unused\n'
+    server.start(vhosts.listen(port) + vhosts.ssl_vhost(
+        port, pki.server, verify=None, extra=extra))
+    assert get(port).status == 200
+    server.wait_logged(1, log="fate.log")
+    with open(log) as f:
+        seen = f.read().splitlines()
+    assert seen == (["keep-alive timeout=4"] if named else ["unset"]), seen
+
+
 # -- closes after a keep-alive announcement ----------------------------------
 
 def test_close_after_keepalive_announcement_is_logged_and_counted(make_httpd, pki):
