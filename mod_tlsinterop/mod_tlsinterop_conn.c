@@ -477,8 +477,7 @@ static int filter_present(const request_rec *r)
 }
 
 /* Add the filter where r, of a server with work, needs it. */
-static void add_filter(request_rec *r,
-                                   const tlsi_srv_state_t *srv)
+static void add_filter(request_rec *r, const tlsi_srv_state_t *srv)
 {
     /* post_read_request recorded a rule (or none) for r only where the
      * module applies; an internal redirect's request is not yet known. */
