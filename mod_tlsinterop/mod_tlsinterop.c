@@ -60,7 +60,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     server_rec *s;
 
     (void)plog;
-    if (tlsi_counters_init(pconf, base) != APR_SUCCESS) {
+    if (tlsi_counters_init(base) != APR_SUCCESS) {
         return DONE;
     }
     timeouts = tlsi_conn_timeouts(ptemp, base);

@@ -563,8 +563,7 @@ int tlsi_conn_log_transaction(request_rec *r)
  */
 int tlsi_conn_pre_close(conn_rec *c)
 {
-    conn_memo_t *memo = ap_get_module_config(c->conn_config,
-                                               &tlsinterop_module);
+    conn_memo_t *memo = conn_memo(c);
 
     if (memo == NULL || memo->announced == NULL || c->aborted
         || !mpm_stopping()) {

@@ -63,7 +63,8 @@ static const char *const names[TLSI_CNT_COUNT] = {
 
 /* Room for at least needed slots; a larger segment keeps what was counted
  * (increments that old children make after the copy are lost). */
-static apr_status_t reserve(counter_memory_t *kept, int needed, server_rec *base)
+static apr_status_t reserve(counter_memory_t *kept, int needed,
+                            server_rec *base)
 {
     apr_shm_t *shm;
     int capacity = kept->capacity ? kept->capacity : MIN_CAPACITY;
@@ -111,13 +112,12 @@ static counter_memory_t *memory(void)
     return kept;
 }
 
-apr_status_t tlsi_counters_init(apr_pool_t *pconf, server_rec *base)
+apr_status_t tlsi_counters_init(server_rec *base)
 {
     counter_memory_t *kept = memory();
     server_rec *s;
     int count = 0;
 
-    (void)pconf;
     /* Only SSL vhosts have start-up state, and only they count. */
     for (s = base; s != NULL; s = s->next) {
         count += tlsi_srv_state(s) != NULL;

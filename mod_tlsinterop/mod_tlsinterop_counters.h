@@ -39,7 +39,7 @@ typedef enum {
 
 /* post_config: room for a slot for each SSL vhost.  Falls back to
  * per-process counters (with a warning) if shared memory cannot be had. */
-apr_status_t tlsi_counters_init(apr_pool_t *pconf, server_rec *base);
+apr_status_t tlsi_counters_init(server_rec *base);
 
 /* post_config, after tlsi_counters_init: s's slot, shared by the servers
  * with its host:port, and kept across restarts. */

@@ -290,11 +290,11 @@ static int order_names(vhost_list_t *l)
                                              tlsi_client_trust_store(vi->ctx));
     /* Learning is for lists that lose names. */
     if (l->before > l->budget) {
+        apr_array_header_t *kept;
+
         l->learner = tlsi_learn_open(vi);
-        l->learned = tlsi_namemap_match(vi->ptemp, l->map,
-                                        tlsi_learned_subjects(vi->ptemp,
-                                            tlsi_learn_kept(l->learner)),
-                                        NULL);
+        kept = tlsi_learned_subjects(vi->ptemp, tlsi_learn_kept(l->learner));
+        l->learned = tlsi_namemap_match(vi->ptemp, l->map, kept, NULL);
     }
     l->perm = tlsi_cover_order(vi->ptemp, l->hierarchy, l->names,
                                l->preferred, l->learned, l->shape, l->budget);

@@ -266,8 +266,9 @@ int tlsi_loopback_certreq(const tlsi_loopback_cfg_t *cfg, int version,
                        unsigned char **msg, apr_size_t *len,
                        const char **err)
 {
-    return tlsi_loopback_message(cfg, version, names, SSL3_MT_CERTIFICATE_REQUEST,
-                              0, p, msg, len, err);
+    return tlsi_loopback_message(cfg, version, names,
+                                 SSL3_MT_CERTIFICATE_REQUEST, 0, p, msg, len,
+                                 err);
 }
 
 int tlsi_loopback_shape(const tlsi_loopback_cfg_t *cfg, apr_pool_t *p,
