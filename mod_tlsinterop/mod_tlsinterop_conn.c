@@ -42,9 +42,6 @@ APLOG_USE_MODULE(tlsinterop);
 
 static ap_filter_rec_t *connection_filter;
 
-/* request_config value for "checked; no rule matches" */
-static const tlsi_agent_rule_t no_rule;
-
 /*
  * A Keep-Alive timeout a server may announce, made at start-up: the copy of
  * the server_rec that makes ap_set_keepalive() say it, and the log value.
@@ -56,6 +53,9 @@ struct tlsi_hint {
 
 /* What the module keeps per connection, made on first use. */
 typedef struct {
+    /* the legacy-agent rule of the request being served, or NULL (HTTP/1.x
+     * serves a connection's requests in turn) */
+    const tlsi_agent_rule_t *request_rule;
     /* the last User-Agent matched on this connection, and the result */
     const tlsi_agent_rules_t *rules;
     const tlsi_agent_rule_t *rule;
@@ -161,59 +161,6 @@ static const tlsi_agent_rule_t *match_agent(request_rec *r,
     return memo->rule;
 }
 
-/* The rule recorded for r (&no_rule for none), or NULL before
- * record_rule(). */
-static const tlsi_agent_rule_t *recorded_rule(const request_rec *r)
-{
-    return ap_get_module_config(r->request_config, &tlsinterop_module);
-}
-
-/*
- * Look up and record the legacy-agent rule r's User-Agent matches, once
- * per request (match_agent() remembers the connection's last User-Agent),
- * or take it over from the request an internal redirect came from; a
- * request that matches no rule records &no_rule and allocates nothing.
- */
-static const tlsi_agent_rule_t *record_rule(request_rec *r,
-                                            const tlsi_srv_state_t *srv)
-{
-    const tlsi_agent_rule_t *rule = NULL;
-    const request_rec *prev;
-
-    for (prev = r->prev; rule == NULL && prev != NULL; prev = prev->prev) {
-        rule = recorded_rule(prev);
-    }
-    if (rule == NULL) {
-        rule = srv->request.rules != NULL
-               ? match_agent(r, srv->request.rules) : NULL;
-        if (rule != NULL) {
-            tlsi_count(r->server, TLSI_CNT_LEGACY_MATCHES);
-        }
-        else {
-            rule = &no_rule;
-        }
-    }
-    if (rule != &no_rule) {
-        /* Set again after an internal redirect, which renames variables. */
-        apr_table_setn(r->subprocess_env, TLSI_ENV_AGENT_RULE, rule->pattern);
-    }
-    ap_set_module_config(r->request_config, &tlsinterop_module, (void *)rule);
-    return rule;
-}
-
-/* The legacy-agent rule r's User-Agent matches, or NULL.  Inline: after
- * the first call for r it is one look-up. */
-static APR_INLINE const tlsi_agent_rule_t *agent_rule(
-    request_rec *r, const tlsi_srv_state_t *srv)
-{
-    const tlsi_agent_rule_t *rule = recorded_rule(r);
-
-    if (rule == NULL) {
-        rule = record_rule(r, srv);
-    }
-    return rule == &no_rule ? NULL : rule;
-}
-
 /* A rule's non-standard mode replaces any other ssl-*-shutdown choice; a
  * standard rule leaves an admin's own BrowserMatch choice alone. */
 static void request_shutdown_mode(request_rec *r, tlsi_shutdown_e mode)
@@ -233,6 +180,23 @@ static tlsi_shutdown_e connection_shutdown_mode(const conn_rec *c)
     return tlsi_shutdown_from_name(apr_table_get(c->notes, NOTE_SHUTDOWN));
 }
 
+/* The legacy-agent rule of r's User-Agent, or NULL: matched for the
+ * request the client sent, and kept for the requests an internal redirect
+ * makes of it (httpd runs post_read_request for those too). */
+static const tlsi_agent_rule_t *request_rule(request_rec *r,
+                                             const tlsi_srv_state_t *srv)
+{
+    conn_memo_t *memo = conn_memo(r->connection);
+
+    if (r->prev == NULL && srv->request.rules != NULL) {
+        memo->request_rule = match_agent(r, srv->request.rules);
+        if (memo->request_rule != NULL) {
+            tlsi_count(r->server, TLSI_CNT_LEGACY_MATCHES);
+        }
+    }
+    return memo->request_rule;
+}
+
 /* Match the User-Agent and settle the shutdown mode of a request the
  * module applies to. */
 static void start_request(request_rec *r)
@@ -244,8 +208,10 @@ static void start_request(request_rec *r)
     if (srv == NULL) {
         return;
     }
-    rule = agent_rule(r, srv);
+    rule = request_rule(r, srv);
     if (rule != NULL) {
+        /* Again after an internal redirect, which renamed the variables. */
+        apr_table_setn(r->subprocess_env, TLSI_ENV_AGENT_RULE, rule->pattern);
         request_shutdown_mode(r, rule->shutdown);
     }
     if (c->keepalives == 0) {
@@ -263,9 +229,13 @@ int tlsi_conn_post_read_request(request_rec *r)
 {
     conn_memo_t *memo = conn_memo(r->connection);
 
-    /* A new request: the connection is no longer idle after a promise. */
+    /* A new request: the connection is no longer idle after a promise;
+     * one the client sent has no rule yet. */
     if (memo != NULL) {
         memo->announced = NULL;
+        if (r->prev == NULL) {
+            memo->request_rule = NULL;
+        }
     }
     if (tlsi_hello_watching()) {
         tlsi_hello_request_env(r);
@@ -373,7 +343,7 @@ static const struct tlsi_hint *decide(request_rec *r, hint_undo_t *undo)
     const tlsi_srv_state_t *srv = tlsi_srv_state(r->server);
     const struct tlsi_hint *hint;
 
-    if (agent_rule(r, srv) != NULL) {
+    if (conn_memo(r->connection)->request_rule != NULL) {
         force_close(r);
         return NULL;
     }
@@ -479,13 +449,11 @@ static int filter_present(const request_rec *r)
 /* Add the filter where r, of a server with work, needs it. */
 static void add_filter(request_rec *r, const tlsi_srv_state_t *srv)
 {
-    /* post_read_request recorded a rule (or none) for r only where the
-     * module applies; an internal redirect's request is not yet known. */
-    if (recorded_rule(r) == NULL && applies(r) == NULL) {
+    if (applies(r) == NULL) {
         return;
     }
     if (srv->request.margin == TLSI_MARGIN_OFF
-        && agent_rule(r, srv) == NULL) {
+        && conn_memo(r->connection)->request_rule == NULL) {
         return;
     }
     if (!filter_present(r)) {

@@ -17,7 +17,7 @@ from harness.http1 import IE6, MODERN
 from harness.httpd import free_ports
 
 PORT_NAMES = ["builtin", "rules", "off", "shared", "nohint", "tiny", "h2",
-              "setenvif"]
+              "setenvif", "admin"]
 IDLE = 2            # KeepAliveTimeout of most vhosts
 SHARED_IDLE = 3     # first vhost on the shared port
 
@@ -46,7 +46,7 @@ class Site:
 @pytest.fixture(scope="module")
 def site(make_module_httpd, pki):
     ports = dict(zip(PORT_NAMES, free_ports(len(PORT_NAMES))))
-    server = make_module_httpd(extra_modules=["rewrite", "http2"])
+    server = make_module_httpd(extra_modules=["rewrite", "http2", "status"])
 
     def vhost(name, extra="", servername="localhost"):
         return vhosts.ssl_vhost(ports[name], pki.server, verify=None,
@@ -57,6 +57,9 @@ def site(make_module_httpd, pki):
         RewriteRule ^/boom$ - [R=500]
         <Location "/limited">
             LimitRequestBody 10
+        </Location>
+        <Location "/gone">
+            ErrorDocument 404 /notfound.html
         </Location>
         CustomLog "%s" tlsiconn
     """ % (IDLE, server.path("logs", "conn.log"))
@@ -85,7 +88,10 @@ def site(make_module_httpd, pki):
         TLSInterop off
         BrowserMatch "MSIE [2-6]\\." nokeepalive
     """)
+    body += status.vhost(ports["admin"])
     server.write_index()
+    with open(server.path("htdocs", "notfound.html"), "w") as f:
+        f.write("not found here\n")
     server.start(body)
     return Site(server, ports)
 
@@ -318,6 +324,32 @@ def test_log_variables_tell_rule_and_fate(site):
     log = site.access_log(expected)
     for pattern in expected:
         assert re.search(pattern, log), pattern
+
+
+def test_internal_redirect_keeps_the_rule_of_the_request_sent(site):
+    """An ErrorDocument is served by an internal redirect, a new request
+    of the one the client sent: it keeps that request's rule, for its close
+    and for the log variable (which the redirect renamed REDIRECT_...), and
+    the match is counted once."""
+    port = site.ports["builtin"]
+    key = ("LegacyAgentMatches", "localhost:%d" % port)
+    before = status.counters(site.ports["admin"])[key]
+    resp = get(port, IE6, path="/gone/page?log-redirect-ie6")
+    assert resp.status == 404 and b"not found here" in resp.body, resp
+    assert_closes(resp)
+    resp = get(port, MODERN, path="/gone/page?log-redirect-modern")
+    assert resp.status == 404 and b"not found here" in resp.body, resp
+    assert_keeps_alive(resp, IDLE - 1)
+    expected = [
+        r"log-redirect-ie6 HTTP/1.1 404 conn=\[close standard\] "
+        r"rule=\[MSIE \[2-6\]\\\\\.\]",
+        r"log-redirect-modern HTTP/1.1 404 conn=\[keep-alive timeout=1\] "
+        r"rule=\[-\]",
+    ]
+    log = site.access_log(expected)
+    for pattern in expected:
+        assert re.search(pattern, log), (pattern, log)
+    assert status.counters(site.ports["admin"])[key] == before + 1
 
 
 LUA_FATE = """
