@@ -25,6 +25,7 @@
 #include "http_protocol.h"
 #include "http_request.h"
 #include "mod_status.h"
+#include "mpm_common.h"
 /* mod_ssl's optional hooks (apache2-ssl-dev): joined by name at run time,
  * so nothing links against mod_ssl, and they never run without it. */
 #include "mod_ssl_openssl.h"
@@ -131,6 +132,12 @@ static void register_hooks(apr_pool_t *p)
     /* Before mod_ssl sends close_notify (ap_flush_conn after the hooks). */
     ap_hook_pre_close_connection(tlsi_conn_pre_close, NULL, NULL,
                                  APR_HOOK_MIDDLE);
+    /* Whether the child is stopping, for both of the above. */
+    ap_hook_child_init(tlsi_conn_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+#if TLSI_HAVE_CHILD_STOPPING
+    ap_hook_child_stopping(tlsi_conn_child_stopping, NULL, NULL,
+                           APR_HOOK_MIDDLE);
+#endif
     /* Joined by name: nothing happens without mod_status. */
     APR_OPTIONAL_HOOK(ap, status_hook, tlsi_status_hook, NULL, NULL,
                       APR_HOOK_MIDDLE);

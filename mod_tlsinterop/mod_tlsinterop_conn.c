@@ -17,6 +17,7 @@
 #include "util_cfgtree.h"
 #include "util_filter.h"
 
+#include <apr_atomic.h>
 #include <apr_strings.h>
 
 #include "tlsi_agent.h"
@@ -473,10 +474,39 @@ void tlsi_conn_insert_filter(request_rec *r)
     }
 }
 
+/*
+ * Whether this child is stopping (a graceful restart or a stop).  event
+ * and worker say so through the child_stopping hook, documented to come
+ * while ongoing requests are still served; prefork runs it only as the
+ * child exits (its signal handler just notes the stop), so under prefork,
+ * and with an httpd older than the hook, the MPM is asked each time.
+ */
+static apr_uint32_t child_stopping;
+static int ask_mpm_if_stopping;
+
+void tlsi_conn_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    (void)pchild;
+    (void)s;
+    apr_atomic_set32(&child_stopping, 0);
+    ask_mpm_if_stopping = !TLSI_HAVE_CHILD_STOPPING
+                          || strcmp(ap_show_mpm(), "prefork") == 0;
+}
+
+void tlsi_conn_child_stopping(apr_pool_t *pchild, int graceful)
+{
+    (void)pchild;
+    (void)graceful;
+    apr_atomic_set32(&child_stopping, 1);
+}
+
 static int mpm_stopping(void)
 {
     int state;
 
+    if (!ask_mpm_if_stopping) {
+        return apr_atomic_read32(&child_stopping) != 0;
+    }
     return ap_mpm_query(AP_MPMQ_MPM_STATE, &state) == APR_SUCCESS
            && state == AP_MPMQ_STOPPING;
 }

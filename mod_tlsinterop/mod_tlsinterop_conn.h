@@ -45,6 +45,12 @@ int tlsi_conn_log_transaction(request_rec *r);
 /* pre_close_connection: likewise for an idle connection a restart closes. */
 int tlsi_conn_pre_close(conn_rec *c);
 
+/* child_init and child_stopping (httpd 2.4.49 and later): whether the
+ * child is stopping. */
+#define TLSI_HAVE_CHILD_STOPPING AP_MODULE_MAGIC_AT_LEAST(20120211, 110)
+void tlsi_conn_child_init(apr_pool_t *pchild, server_rec *s);
+void tlsi_conn_child_stopping(apr_pool_t *pchild, int graceful);
+
 /* The distinct KeepAliveTimeouts of all servers (a handful), for
  * tlsi_conn_settings(). */
 apr_array_header_t *tlsi_conn_timeouts(apr_pool_t *p, const server_rec *base);

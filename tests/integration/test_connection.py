@@ -389,11 +389,15 @@ def test_fate_variable_is_set_only_where_the_configuration_names_it(
 
 # -- closes after a keep-alive announcement ----------------------------------
 
-def test_close_after_keepalive_announcement_is_logged_and_counted(make_httpd, pki):
+@pytest.mark.parametrize("mpm", ["event", "worker", "prefork"])
+def test_close_after_keepalive_announcement_is_logged_and_counted(make_httpd,
+                                                                  pki, mpm):
     """A graceful restart while a response is in flight: its headers
-    promised keep-alive, then the stopping child closes the connection."""
+    promised keep-alive, then the stopping child closes the connection.
+    event and worker tell the module through child_stopping; prefork is
+    asked."""
     port = free_ports(1)[0]
-    server = make_httpd(extra_modules=["ratelimit"])
+    server = make_httpd(mpm=mpm, extra_modules=["ratelimit"])
     with open(server.path("htdocs", "slow.bin"), "wb") as f:
         f.write(b"x" * 64 * 1024)
     body = vhosts.listen(port) + vhosts.ssl_vhost(port, pki.server, verify=None,
