@@ -10,16 +10,7 @@
 #include <openssl/x509_vfy.h>
 
 #include "tlsi_cover.h"
-
-struct tlsi_hierarchy {
-    apr_pool_t *pool;
-    int count;
-    apr_array_header_t **issuers;   /* per CA: issuer indices in the list */
-    char *outside;                  /* per CA: self-signed, or an issuer
-                                     * outside the list */
-    char *anchor;                   /* decided by tlsi_hierarchy_finish */
-    int *reach;                     /* per anchor: CAs it covers */
-};
+#include "tlsi_cover_layout.h"
 
 tlsi_hierarchy_t *tlsi_hierarchy_make(apr_pool_t *p, int count)
 {
@@ -59,11 +50,6 @@ void tlsi_hierarchy_add_issuer(tlsi_hierarchy_t *h, int child, int issuer)
 int tlsi_hierarchy_count(const tlsi_hierarchy_t *h)
 {
     return h->count;
-}
-
-int tlsi_hierarchy_is_anchor(const tlsi_hierarchy_t *h, int index)
-{
-    return index >= 0 && index < h->count && h->anchor[index];
 }
 
 /* Whether every issuer of CA i is covered. */

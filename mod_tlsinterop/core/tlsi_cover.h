@@ -63,7 +63,6 @@ tlsi_hierarchy_t *tlsi_hierarchy_from_store(apr_pool_t *p,
                                             X509_STORE *store);
 
 int tlsi_hierarchy_count(const tlsi_hierarchy_t *h);
-int tlsi_hierarchy_is_anchor(const tlsi_hierarchy_t *h, int index);
 
 /*
  * Coverage when the CAs whose advertised[i] is nonzero are advertised.
