@@ -132,7 +132,7 @@ static void register_hooks(apr_pool_t *p)
     /* Before mod_ssl sends close_notify (ap_flush_conn after the hooks). */
     ap_hook_pre_close_connection(tlsi_conn_pre_close, NULL, NULL,
                                  APR_HOOK_MIDDLE);
-    /* Whether the child is stopping, for both of the above. */
+    /* Whether the child is stopping, for log_transaction's check. */
     ap_hook_child_init(tlsi_conn_child_init, NULL, NULL, APR_HOOK_MIDDLE);
 #if TLSI_HAVE_CHILD_STOPPING
     ap_hook_child_stopping(tlsi_conn_child_stopping, NULL, NULL,

@@ -474,12 +474,25 @@ void tlsi_conn_insert_filter(request_rec *r)
     }
 }
 
+/* Whether the MPM is stopping this child now (a graceful restart or a
+ * stop), as it says itself: for a connection's close. */
+static int mpm_says_stopping(void)
+{
+    int state;
+
+    return ap_mpm_query(AP_MPMQ_MPM_STATE, &state) == APR_SUCCESS
+           && state == AP_MPMQ_STOPPING;
+}
+
 /*
- * Whether this child is stopping (a graceful restart or a stop).  event
- * and worker say so through the child_stopping hook, documented to come
- * while ongoing requests are still served; prefork runs it only as the
- * child exits (its signal handler just notes the stop), so under prefork,
- * and with an httpd older than the hook, the MPM is asked each time.
+ * The same for every keep-alive response, without asking: event and
+ * worker say so through the child_stopping hook, documented to come while
+ * ongoing requests are still served.  They run it just after setting the
+ * state they answer with and waking their listener, so a response that
+ * ends in between is counted at its close instead (tlsi_conn_pre_close()
+ * asks).  prefork runs the hook only as the child exits (its signal
+ * handler just notes the stop), so under prefork, and with an httpd
+ * older than the hook, the MPM is asked each time.
  */
 static apr_uint32_t child_stopping;
 static int ask_mpm_if_stopping;
@@ -500,22 +513,19 @@ void tlsi_conn_child_stopping(apr_pool_t *pchild, int graceful)
     apr_atomic_set32(&child_stopping, 1);
 }
 
-static int mpm_stopping(void)
+static int child_is_stopping(void)
 {
-    int state;
-
-    if (!ask_mpm_if_stopping) {
-        return apr_atomic_read32(&child_stopping) != 0;
+    if (ask_mpm_if_stopping) {
+        return mpm_says_stopping();
     }
-    return ap_mpm_query(AP_MPMQ_MPM_STATE, &state) == APR_SUCCESS
-           && state == AP_MPMQ_STOPPING;
+    return apr_atomic_read32(&child_stopping) != 0;
 }
 
 /* After a response that announced keep-alive: count and log the close
  * if the connection will close all the same. */
 static void check_promise(request_rec *r, conn_memo_t *memo)
 {
-    int stopping = mpm_stopping();
+    int stopping = child_is_stopping();
 
     if (r->connection->keepalive == AP_CONN_KEEPALIVE && !stopping) {
         return;
@@ -564,7 +574,7 @@ int tlsi_conn_pre_close(conn_rec *c)
     conn_memo_t *memo = conn_memo(c);
 
     if (memo == NULL || memo->announced == NULL || c->aborted
-        || !mpm_stopping()) {
+        || !mpm_says_stopping()) {
         return OK;
     }
     memo->announced = NULL;
