@@ -10,7 +10,6 @@ import os
 import random
 import re
 import select
-import socket
 import subprocess
 import threading
 import time
