@@ -63,7 +63,10 @@ static int floor_post_read_request(request_rec *r)
         ap_set_module_config(c->conn_config, &tlsi_floor_module, fc);
     }
     agent = apr_table_get(r->headers_in, "User-Agent");
-    len = agent ? strlen(agent) : 0;
+    if (agent == NULL) {
+        agent = "";
+    }
+    len = strlen(agent);
     if (len <= AGENT_MAX && (len != fc->agent_len
                              || memcmp(fc->agent, agent, len) != 0)) {
         memcpy(fc->agent, agent, len);

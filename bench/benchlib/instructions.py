@@ -30,6 +30,12 @@ def function_label(name, library=None):
     return "`%s`" % name
 
 
+def total(runs, kind, side):
+    """A side's instructions per request for a kind of request: the median
+    of its rounds (runs as Instructions.instructions() collects them)."""
+    return median([x[0][0] for x in runs[(kind, side)]])
+
+
 def calls_or_cost(calls, instructions):
     """A caller's change: its calls, or, where they are as many, what they
     cost (e.g. a longer header scanned)."""
@@ -152,8 +158,7 @@ class Instructions:
         rows = []
         deltas = {}
         for kind, label, _ in self.REQUEST_KINDS:
-            on = median([x[0][0] for x in runs[(kind, "on")]])
-            off = median([x[0][0] for x in runs[(kind, "off")]])
+            on, off = total(runs, kind, "on"), total(runs, kind, "off")
             own = median([x[0][1] for x in runs[(kind, "on")]])
             pcre = median([x[0][2] for x in runs[(kind, "on")]])
             deltas[kind] = (on - off, 100 * (on / off - 1))
@@ -186,9 +191,8 @@ class Instructions:
         rows = []
         floor = {}
         for kind, label, _ in self.REQUEST_KINDS:
-            off = median([x[0][0] for x in runs[(kind, "off")]])
-            on = median([x[0][0] for x in runs[(kind, "on")]])
-            least = median([x[0][0] for x in runs[(kind, "yardstick")]])
+            on, off = total(runs, kind, "on"), total(runs, kind, "off")
+            least = total(runs, kind, "yardstick")
             floor[kind] = (least - off, 100 * (least / off - 1))
             rows.append([label, "%.0f" % off, "%.0f (%+.0f, %+.2f %%)"
                          % ((least,) + floor[kind]),
@@ -223,7 +227,7 @@ class Instructions:
               "bookkeeping, and the shutdown mode; most of the difference is "
               "its own code (right). A target of +1.0 %% for browsers leaves "
               "%.0f instructions over the yardstick for all of it."
-              % (0.01 * median([x[0][0] for x in runs[("browser", "off")]])
+              % (0.01 * total(runs, "browser", "off")
                  - floor["browser"][0]))
         r.target("browser requests up by <= 1.0 % (issue 18)",
                  "%+.2f %% (the yardstick: %+.2f %%)"
